@@ -1,0 +1,1 @@
+"""Telegram transport and processes: settings, factory, routers, outbox sender, console."""

@@ -1,0 +1,121 @@
+"""The offline console chat: the same dialogs and database, the bot's messages printed,
+buttons as numbered choices. For trying the bot without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from typing import Any, Callable
+
+from dialogs.events import Inbound
+
+from .factory import App
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+class ConsoleChat:
+    def __init__(self, app: App, out: Callable[[str], None] = print):
+        self.app = app
+        self.out = out
+        self.buttons: list[str] = []  # the callback tokens (inline) or labels (reply keyboard)
+        self.reply_keyboard = False
+
+    def show(self, payloads: list[dict[str, Any]]) -> None:
+        for p in payloads:
+            self.out(plain(p["text"]))
+            markup = p.get("reply_markup") or {}
+            if "inline_keyboard" in markup:
+                self._number([b["text"] for row in markup["inline_keyboard"] for b in row],
+                             [b["callback_data"][2:] for row in markup["inline_keyboard"]
+                              for b in row], reply=False)
+            elif "keyboard" in markup:
+                buttons = [b for row in markup["keyboard"] for b in row
+                           if not b.get("request_contact")]
+                self.out(self.app.texts.render("console_contact_hint"))
+                self._number([b["text"] for b in buttons], [b["text"] for b in buttons],
+                             reply=True)
+
+    def _number(self, labels: list[str], values: list[str], reply: bool) -> None:
+        self.buttons = values
+        self.reply_keyboard = reply
+        self.out("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+
+    def parse(self, line: str) -> Inbound | None:
+        line = line.strip()
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            value = self.buttons[int(line) - 1]
+            return Inbound("text", text=value) if self.reply_keyboard else Inbound(
+                "choice", token=value)
+        cmd, _, rest = line.partition(" ")
+        if cmd == "/contact":
+            return Inbound("contact", phone=rest.strip(), contact_is_own=True)
+        if cmd == "/contact_other":
+            return Inbound("contact", phone=rest.strip(), contact_is_own=False)
+        if cmd == "/photo":
+            return Inbound("photo", text=rest.strip(), file_id=f"console-photo-{id(line)}")
+        if cmd == "/voice":
+            return Inbound("voice", file_id=f"console-voice-{id(line)}")
+        if cmd == "/sticker":
+            return Inbound("sticker")
+        if line.startswith("/"):
+            return Inbound("command", text=line)
+        return Inbound("text", text=line)
+
+    async def send(self, inbound: Inbound) -> None:
+        outcome = await self.app.conversations.handle(
+            channel="console", external_id="local", chat_id="console", display_name="console",
+            inbound=inbound, use_outbox=False)
+        if outcome.result and outcome.result.alert:
+            self.out(self.app.texts.render(outcome.result.alert))
+        self.show(outcome.direct)
+        for reply in outcome.agent_replies:
+            self.out(self.app.texts.render("console_agents_header"))
+            self.out(plain(self.app.texts.render(reply.template, reply.context)))
+
+
+async def _read_line() -> str | None:
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line if line else None
+
+
+async def run_console(app: App) -> None:
+    from storage.owner_import import import_owners, read_file
+    from storage.uow import UnitOfWork
+
+    from .paths import SAMPLE_OWNERS
+
+    texts = app.texts
+    print(texts.render("console_intro", {"service_name": app.policy.service_name,
+                                         "database": app.settings.database_url}))
+    async with UnitOfWork(app.sessionmaker) as uow:
+        empty = await uow.registry.is_empty()
+    if empty:
+        print(texts.render("console_offer_sample", {"path": str(SAMPLE_OWNERS)}))
+        answer = (await _read_line() or "").strip().lower()
+        if answer in ("", "y", "yes", "是", "好"):
+            async with UnitOfWork(app.sessionmaker) as uow:
+                rep = await import_owners(uow.session, read_file(SAMPLE_OWNERS))
+                await uow.commit()
+            print(texts.render("console_sample_loaded",
+                               {"units": rep.units_added, "owners": rep.owners_added}))
+    chat = ConsoleChat(app)
+    await chat.send(Inbound("command", text="/start"))
+    while True:
+        sys.stdout.write("> ")
+        sys.stdout.flush()
+        line = await _read_line()
+        if line is None or line.strip() == "/quit":
+            print(texts.render("console_bye"))
+            return
+        if not line.strip():
+            continue
+        inbound = chat.parse(line)
+        if inbound is not None:
+            await chat.send(inbound)

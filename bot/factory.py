@@ -1,0 +1,61 @@
+"""One factory that builds the Bot, the Dispatcher and their dependencies; tests reuse it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dialogs.clock import Clock, SystemClock
+from dialogs.engine import Engine
+from dialogs.policy import Policy
+from dialogs.texts import Texts
+from storage.db import make_engine, make_sessionmaker
+
+from .conversation import ConversationService
+from .outbox_sender import OutboxSender
+from .routers import owner
+from .settings import Settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: AsyncEngine
+    sessionmaker: object
+    texts: Texts
+    policy: Policy
+    engine: Engine
+    conversations: ConversationService
+    clock: Clock
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> App:
+    clock = clock or SystemClock()
+    db = make_engine(settings.database_url)
+    sm = make_sessionmaker(db)
+    texts = Texts(settings.service_tz)
+    policy = Policy.load(settings.policy_file or None)
+    engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
+    conversations = ConversationService(sm, engine, texts, clock, settings.agent_chat_id)
+    return App(settings, db, sm, texts, policy, engine, conversations, clock)
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.bot_token, session=session,
+               default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def build_dispatcher(app: App, bot: Bot) -> tuple[Dispatcher, OutboxSender]:
+    sender = OutboxSender(app.sessionmaker, bot, app.clock)
+    dp = Dispatcher(conversations=app.conversations, sender=sender, texts=app.texts,
+                    app=app)
+    dp.include_router(owner.router)
+    return dp, sender

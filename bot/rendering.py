@@ -1,0 +1,62 @@
+"""Replies from dialogs/ rendered into Bot API payloads (JSON-able, so they fit the outbox)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.events import Reply
+from dialogs.texts import Texts
+
+LIMIT = 4096
+CALLBACK_PREFIX = "c:"
+
+
+def split_text(text: str, limit: int = LIMIT) -> list[str]:
+    """Split on line breaks (never inside a tag) so no part passes Telegram's limit."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    cur = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = limit - len(cur) - 1 if cur else limit
+            # never cut inside an HTML entity or tag
+            while cut > 0 and ("<" in line[max(0, cut - 8):cut] or "&" in line[max(0, cut - 8):cut]):
+                cut -= 1
+            cut = max(cut, 1)
+            if cur:
+                parts.append(cur)
+                cur = ""
+                continue
+            parts.append(line[:cut])
+            line = line[cut:]
+        if cur and len(cur) + 1 + len(line) > limit:
+            parts.append(cur)
+            cur = line
+        else:
+            cur = f"{cur}\n{line}" if cur else line
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
+    """sendMessage parameters; the keyboard goes on the last part."""
+    text = texts.render(reply.template, reply.context)
+    chunks = split_text(text)
+    out: list[dict[str, Any]] = [{"text": c, "parse_mode": "HTML"} for c in chunks]
+    markup: dict[str, Any] | None = None
+    if reply.request_contact:
+        rows = [[{"text": texts.button("share_contact"), "request_contact": True}]]
+        rows += [[{"text": c.label} for c in row] for row in reply.rows]
+        markup = {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+    elif reply.rows:
+        markup = {"inline_keyboard": [
+            [{"text": c.label, "callback_data": CALLBACK_PREFIX + c.value} for c in row]
+            for row in reply.rows
+        ]}
+    elif reply.remove_keyboard:
+        markup = {"remove_keyboard": True}
+    if markup is not None:
+        out[-1]["reply_markup"] = markup
+    return out

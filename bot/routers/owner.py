@@ -1,0 +1,91 @@
+"""Owners in private chats: map each update to an inbound event, run the step, commit, send."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message, Update
+
+from dialogs.events import Inbound
+from dialogs.texts import Texts
+
+from ..conversation import ConversationService
+from ..outbox_sender import OutboxSender
+from ..rendering import CALLBACK_PREFIX
+
+log = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+def to_inbound(message: Message) -> Inbound:
+    if message.contact is not None:
+        own = bool(message.from_user and message.contact.user_id == message.from_user.id)
+        return Inbound("contact", phone=message.contact.phone_number, contact_is_own=own)
+    if message.photo:
+        return Inbound("photo", text=message.caption or "", file_id=message.photo[-1].file_id,
+                       album_id=message.media_group_id or "")
+    if message.voice or message.audio or message.video_note:
+        media = message.voice or message.audio or message.video_note
+        return Inbound("voice", file_id=media.file_id)
+    if message.document or message.video or message.animation:
+        media = message.document or message.video or message.animation
+        return Inbound("other", text=message.caption or "", file_id=media.file_id)
+    if message.sticker:
+        return Inbound("sticker")
+    if message.location or message.venue:
+        return Inbound("location")
+    if message.text is not None:
+        if message.text.startswith("/"):
+            return Inbound("command", text=message.text)
+        return Inbound("text", text=message.text)
+    return Inbound("other")
+
+
+async def _send_all(bot: Bot, chat_id: int, payloads: list[dict]) -> None:
+    for p in payloads:
+        await bot.send_message(chat_id=chat_id, **p)
+
+
+@router.message()
+async def on_message(message: Message, bot: Bot, event_update: Update,
+                     conversations: ConversationService, sender: OutboxSender) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    outcome = await conversations.handle(
+        channel="telegram", external_id=str(user.id), chat_id=str(message.chat.id),
+        display_name=user.full_name, inbound=to_inbound(message),
+        update_id=event_update.update_id,
+    )
+    await _send_all(bot, message.chat.id, outcome.direct)
+    if outcome.outbox_ids:
+        await sender.deliver(outcome.outbox_ids)
+
+
+@router.callback_query()
+async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, texts: Texts,
+                      conversations: ConversationService, sender: OutboxSender) -> None:
+    data = query.data or ""
+    # the token is only a pointer: its meaning is looked up in the server-side state
+    token = data[len(CALLBACK_PREFIX):] if data.startswith(CALLBACK_PREFIX) else "forged"
+    outcome = await conversations.handle(
+        channel="telegram", external_id=str(query.from_user.id),
+        chat_id=str(query.message.chat.id) if query.message else str(query.from_user.id),
+        display_name=query.from_user.full_name, inbound=Inbound("choice", token=token),
+        update_id=event_update.update_id,
+    )
+    if outcome.result is None:
+        await query.answer()
+        return
+    if outcome.result.alert:
+        await query.answer(texts.render(outcome.result.alert), show_alert=True)
+    else:
+        await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    await _send_all(bot, chat_id, outcome.direct)
+    if outcome.outbox_ids:
+        await sender.deliver(outcome.outbox_ids)

@@ -1,0 +1,1 @@
+"""Pure conversation flows and service policy. Imports neither aiogram nor SQLAlchemy."""

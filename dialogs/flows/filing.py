@@ -1,0 +1,88 @@
+"""Turning a finished dialog into a ticket: promised times from the policy, the agents' card,
+and the attachments the owner sent along the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Reply
+from ..ports import TicketDraft, TicketView
+from ..session import Session
+
+PREFIX = {"repair": "BX", "complaint": "TS", "consult": "ZX"}
+
+
+def build_draft(
+    s: Session,
+    *,
+    kind: str,
+    category: str | None,
+    urgent: bool,
+    description: str,
+    location: str,
+    time_slot: str = "",
+    details: dict[str, Any] | None = None,
+    emergency: bool = False,
+) -> TicketDraft:
+    p = s.profile
+    unit = p.get("unit") or {}
+    promise = s.policy.promise(kind, category, urgent, s.local_now())
+    attachments = list(s.d.get("attachments", [])) + list(s.state.get("pending_attachments", []))
+    return TicketDraft(
+        kind=kind,
+        category=category,
+        department=s.policy.department(kind, category),
+        urgent=urgent,
+        description=description,
+        location=location,
+        reporter_account_id=s.account_id,
+        owner_id=p.get("owner_id") or p.get("unit_owner_id"),
+        contact_phone=p.get("phone", ""),
+        unit_id=unit.get("unit_id"),
+        unit_label=unit.get("label", ""),
+        unit_verified=bool(unit.get("verified")),
+        promised_contact_by=promise.contact_by,
+        promised_arrive_by=promise.arrive_by,
+        time_slot=time_slot,
+        attachments=attachments,
+        details={
+            "reporter_role": p.get("role", "owner"),
+            "salutation": p.get("salutation", ""),
+            "identity_verified": bool(p.get("identity_verified")),
+            **(details or {}),
+        },
+        emergency=emergency,
+    )
+
+
+async def file_ticket(s: Session, draft: TicketDraft) -> TicketView:
+    """Create the ticket in this unit of work; the confirmation and the card go via the outbox."""
+    day = s.local_now().strftime("%Y%m%d")
+    ticket = await s.ports.tickets.create(draft, s.now(), f"{PREFIX[draft.kind]}-{day}")
+    s.state.pop("pending_attachments", None)
+    s.d.pop("attachments", None)
+    s.durable = True
+    agent_card(s, ticket, draft)
+    return ticket
+
+
+def agent_card(s: Session, ticket: TicketView, draft: TicketDraft, *, update: bool = False) -> None:
+    card = Reply(
+        "agent_ticket_card",
+        {
+            "ticket": ticket,
+            "salutation": s.profile.get("salutation", ""),
+            "unit_label": draft.unit_label,
+            "unit_verified": draft.unit_verified,
+            "identity_verified": bool(s.profile.get("identity_verified")),
+            "role": s.profile.get("role", "owner"),
+            "category_label": s.policy.category_label(draft.kind, draft.category)
+            if draft.kind != "consult" else "",
+            "photos": sum(1 for a in draft.attachments if a.get("kind") == "photo"),
+            "others": sum(1 for a in draft.attachments if a.get("kind") != "photo"),
+            "emergency": draft.emergency,
+            "update": update,
+            "now": s.now(),
+        },
+    )
+    s.effect("agent_message", reply=card, ticket_id=ticket.id)

@@ -1,0 +1,130 @@
+"""我的工单: the owner's own tickets (and their units'), newest first, paged; a detail view with
+the history, where an open ticket can get more details or photos (补充) or be withdrawn (撤单).
+Every ticket id comes back from the server-side list: a forged id shows nothing."""
+
+from __future__ import annotations
+
+from ..events import Inbound
+from ..session import Session
+from ..steps import goto, step
+from . import menu
+
+PAGE = 5
+OPEN = ("new", "accepted", "dispatched", "in_progress")
+
+
+@step("mine.list", accepts={"choice"})
+async def ask_list(s: Session) -> None:
+    page = s.d.get("page", 0)
+    items, total = await s.ports.tickets.visible(
+        s.account_id, s.profile.get("owner_id"), page * PAGE, PAGE
+    )
+    rows = [[(s.label("ticket_item", number=t.number, status=s.label(f"status_{t.status}")),
+              f"t:{t.id}")]
+            for t in items]
+    nav = []
+    if page > 0:
+        nav.append((s.label("page_prev"), "prev"))
+    if (page + 1) * PAGE < total:
+        nav.append((s.label("page_next"), "next"))
+    if nav:
+        rows.append(nav)
+    rows.append([(s.label("back_to_menu"), "menu")])
+    pages = max(1, (total + PAGE - 1) // PAGE)
+    s.ask("mine_list", rows, items=items, total=total, page=page + 1, pages=pages)
+
+
+@ask_list.on
+async def on_list(s: Session, ev: Inbound, value: str | None) -> None:
+    if value == "menu":
+        await menu.show_menu(s)
+        return
+    if value in ("prev", "next"):
+        s.d["page"] = max(0, s.d.get("page", 0) + (1 if value == "next" else -1))
+        await goto(s, "mine.list")
+        return
+    s.d["ticket_id"] = int((value or "t:0").split(":", 1)[1])
+    await goto(s, "mine.detail")
+
+
+async def _ticket(s: Session):
+    return await s.ports.tickets.get_visible(
+        s.d.get("ticket_id", 0), s.account_id, s.profile.get("owner_id")
+    )
+
+
+@step("mine.detail", accepts={"choice"})
+async def ask_detail(s: Session) -> None:
+    t = await _ticket(s)
+    if t is None:
+        s.say("mine_not_found")
+        await goto(s, "mine.list")
+        return
+    rows = []
+    if t.status in OPEN:
+        rows.append([(s.label("ticket_add"), "add"), (s.label("ticket_withdraw"), "withdraw")])
+    rows.append([(s.label("back_to_list"), "list"), (s.label("back_to_menu"), "menu")])
+    s.ask("mine_detail", rows, t=t)
+
+
+@ask_detail.on
+async def on_detail(s: Session, ev: Inbound, value: str | None) -> None:
+    t = await _ticket(s)
+    if value == "menu":
+        await menu.show_menu(s)
+    elif value == "list" or t is None:
+        await goto(s, "mine.list")
+    elif t.status not in OPEN:
+        # the ticket moved on since the buttons were shown: say so, show it as it is now
+        s.say("mine_no_longer_open", t=t)
+        await goto(s, "mine.detail")
+    elif value == "add":
+        await goto(s, "mine.add")
+    elif value == "withdraw":
+        await goto(s, "mine.withdraw")
+
+
+@step("mine.add", accepts={"text", "photo", "choice"}, albums=True)
+async def ask_add(s: Session) -> None:
+    s.ask("mine_ask_add", [[(s.label("add_done"), "done")]],
+          count=len(s.d.get("added", [])))
+
+
+@ask_add.on
+async def on_add(s: Session, ev: Inbound, value: str | None) -> None:
+    t = await _ticket(s)
+    if value == "done" or t is None:
+        await goto(s, "mine.detail")
+        return
+    attachments = [{"kind": "photo", "file_id": ev.file_id}] if ev.kind == "photo" else []
+    await s.ports.tickets.add_details(t.id, ev.text.strip(), attachments, s.now())
+    s.durable = True
+    s.d.setdefault("added", []).append(ev.kind)
+    if not (ev.album_id and ev.album_id == s.d.get("album")):
+        s.d["album"] = ev.album_id
+        s.say("mine_added", t=t, photo=ev.kind == "photo")
+        await ask_add(s)
+
+
+@step("mine.withdraw", accepts={"choice"})
+async def ask_withdraw(s: Session) -> None:
+    t = await _ticket(s)
+    s.ask("mine_ask_withdraw", [[(s.label("withdraw_yes"), "yes"), (s.label("withdraw_no"), "no")]],
+          number=t.number if t else "")
+
+
+@ask_withdraw.on
+async def on_withdraw(s: Session, ev: Inbound, value: str | None) -> None:
+    t = await _ticket(s)
+    if value == "yes" and t is not None and await s.ports.tickets.withdraw(t.id, s.now()):
+        s.durable = True
+        s.say("mine_withdrawn", number=t.number)
+        s.effect("agent_message", reply=_withdrawn_note(s, t), ticket_id=t.id)
+    await goto(s, "mine.detail")
+
+
+def _withdrawn_note(s: Session, t):
+    from ..events import Reply
+
+    return Reply("agent_ticket_withdrawn", {"number": t.number,
+                                             "salutation": s.profile.get("salutation", "")})

@@ -1,0 +1,118 @@
+"""Service policy as data: categories → departments, promised times, working hours.
+
+Loaded from a readable TOML file (dialogs/data/policy.toml by default, POLICY_FILE to replace).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_POLICY_FILE = DATA_DIR / "policy.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    contact_by: datetime
+    arrive_by: datetime | None
+    contact_minutes: int
+    arrive_minutes: int
+
+
+class Policy:
+    def __init__(self, raw: dict[str, Any]):
+        self.raw = raw
+        self.service_name: str = raw["service"]["name"]
+        self.hotline: str = raw["service"]["hotline"]
+        self.duty_agent: str = raw["service"]["duty_agent"]
+        wh = raw["working_hours"]
+        self.work_days: set[int] = set(wh.get("days", [1, 2, 3, 4, 5]))
+        self.work_start: time = time.fromisoformat(wh.get("start", "08:00"))
+        self.work_end: time = time.fromisoformat(wh.get("end", "18:00"))
+        self.holidays: set[date] = {date.fromisoformat(d) for d in wh.get("holidays", [])}
+        self.repair_categories: dict[str, dict[str, Any]] = raw["repair_categories"]
+        self.complaint_categories: dict[str, dict[str, Any]] = raw["complaint_categories"]
+        self.home_locations: list[str] = raw["repair_locations"]["home"]
+        self.public_spots: list[str] = raw["repair_locations"]["public_spots"]
+        self.handoff_reply_minutes: int = raw.get("handoff", {}).get("reply_within", 3)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Policy":
+        with open(path or DEFAULT_POLICY_FILE, "rb") as fh:
+            return cls(tomllib.load(fh))
+
+    # --- departments -------------------------------------------------------------------------
+    def department(self, kind: str, category: str | None) -> str:
+        if kind == "repair":
+            return self.repair_categories.get(category or "other", {}).get("department", "工程部")
+        if kind == "complaint":
+            return self.complaint_categories.get(category or "service", {}).get("department", "客服")
+        return self.raw.get("consult", {}).get("department", "客服")
+
+    def category_label(self, kind: str, category: str | None) -> str:
+        table = self.repair_categories if kind == "repair" else self.complaint_categories
+        return table.get(category or "", {}).get("label", category or "")
+
+    # --- working hours -----------------------------------------------------------------------
+    def is_working_day(self, d: date) -> bool:
+        return d.isoweekday() in self.work_days and d not in self.holidays
+
+    def in_working_hours(self, local: datetime) -> bool:
+        return self.is_working_day(local.date()) and self.work_start <= local.time() < self.work_end
+
+    def next_working_start(self, local: datetime) -> datetime:
+        """The first instant at or after `local` that lies in working hours."""
+        if self.in_working_hours(local):
+            return local
+        day = local.date()
+        if local.time() >= self.work_end or not self.is_working_day(day):
+            day += timedelta(days=1)
+        elif local.time() < self.work_start:
+            pass
+        for _ in range(370):
+            if self.is_working_day(day):
+                return datetime.combine(day, self.work_start, tzinfo=local.tzinfo)
+            day += timedelta(days=1)
+        return local  # a calendar with no working day at all: count plain time
+
+    def add_working_minutes(self, local: datetime, minutes: int) -> datetime:
+        """Count `minutes` of working time from `local` (ordinary work waits for opening hours)."""
+        cur = self.next_working_start(local)
+        left = timedelta(minutes=minutes)
+        for _ in range(400):
+            end_today = datetime.combine(cur.date(), self.work_end, tzinfo=cur.tzinfo)
+            room = end_today - cur
+            if left <= room:
+                return cur + left
+            left -= room
+            cur = self.next_working_start(end_today)
+        return cur + left
+
+    # --- promised times ----------------------------------------------------------------------
+    def promise_minutes(self, kind: str, category: str | None, urgent: bool) -> tuple[int, int]:
+        table = self.raw["promise"].get(kind, {})
+        row = table.get(category or "", table.get("default", {}))
+        entry = row.get("urgent" if urgent else "normal") or row.get("normal") or {}
+        return int(entry.get("contact", 60)), int(entry.get("arrive", 0))
+
+    def promise(self, kind: str, category: str | None, urgent: bool, local_now: datetime) -> Promise:
+        contact, arrive = self.promise_minutes(kind, category, urgent)
+        if urgent:
+            contact_by = local_now + timedelta(minutes=contact)
+            arrive_by = local_now + timedelta(minutes=arrive) if arrive else None
+        else:
+            contact_by = self.add_working_minutes(local_now, contact)
+            arrive_by = self.add_working_minutes(local_now, arrive) if arrive else None
+        return Promise(contact_by, arrive_by, contact, arrive)
+
+    def complaint_plans(self, category: str) -> list[dict[str, str]]:
+        return list(self.complaint_categories.get(category, {}).get("plans", []))
+
+
+def load_cues(path: Path | None = None) -> dict[str, list[str]]:
+    with open(path or DATA_DIR / "cues.toml", "rb") as fh:
+        return tomllib.load(fh)

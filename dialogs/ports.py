@@ -1,0 +1,111 @@
+"""What the flows need from the outside world, as Protocols.
+
+storage/ implements them over SQLAlchemy; tests implement them in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .units import UnitRef
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerMatch:
+    owner_id: int
+    surname: str
+    salutation: str  # 女士 / 先生
+    unit: UnitRef
+
+
+@dataclass(slots=True)
+class TicketDraft:
+    kind: str  # repair / complaint / consult
+    category: str | None
+    department: str
+    urgent: bool
+    description: str
+    location: str
+    reporter_account_id: int
+    owner_id: int | None
+    contact_phone: str
+    unit_id: int | None
+    unit_label: str
+    unit_verified: bool
+    promised_contact_by: datetime | None
+    promised_arrive_by: datetime | None
+    time_slot: str = ""
+    attachments: list[dict[str, str]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    emergency: bool = False
+
+
+@dataclass(slots=True)
+class TicketEventView:
+    at: datetime
+    action: str
+    note: str
+
+
+@dataclass(slots=True)
+class TicketView:
+    id: int
+    number: str
+    kind: str
+    category: str | None
+    department: str
+    status: str
+    urgent: bool
+    description: str
+    location: str
+    unit_label: str
+    created_at: datetime
+    promised_contact_by: datetime | None
+    promised_arrive_by: datetime | None
+    handler: str = ""
+    attachments: int = 0
+    events: list[TicketEventView] = field(default_factory=list)
+
+
+class Registry(Protocol):
+    async def owners_by_phone(self, phone: str) -> list[OwnerMatch]: ...
+    async def communities(self) -> list[str]: ...
+    async def buildings(self, community: str) -> list[str]: ...
+    async def units(self, community: str, building: str) -> list[str]: ...
+    async def rooms(self, community: str, building: str, unit: str) -> list[str]: ...
+    async def find_unit(
+        self, community: str, building: str, unit: str, room: str
+    ) -> tuple[UnitRef, int | None] | None:
+        """The known unit and its registered owner (the first, when several), or None."""
+    async def is_empty(self) -> bool: ...
+
+
+class Tickets(Protocol):
+    async def create(self, draft: TicketDraft, now: datetime, local_day: str) -> TicketView: ...
+    async def complete_emergency(
+        self, ticket_id: int, draft: TicketDraft, now: datetime
+    ) -> TicketView | None: ...
+    async def visible(
+        self, account_id: int, owner_id: int | None, offset: int, limit: int
+    ) -> tuple[list[TicketView], int]:
+        """Tickets this account reported or that belong to the owner's units, newest first."""
+    async def get_visible(
+        self, ticket_id: int, account_id: int, owner_id: int | None
+    ) -> TicketView | None: ...
+    async def add_details(
+        self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
+    ) -> None: ...
+    async def withdraw(self, ticket_id: int, now: datetime) -> bool: ...
+
+
+class Handoffs(Protocol):
+    async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int: ...
+
+
+@dataclass(slots=True)
+class Ports:
+    registry: Registry
+    tickets: Tickets
+    handoffs: Handoffs

@@ -1,0 +1,148 @@
+"""One step of one conversation: the state being worked on, the replies and effects produced.
+
+Conversation state is a small JSON-able dict, so it survives restarts and serves every channel:
+  flow, step   where the owner is
+  d            what this dialog has collected so far
+  nonce        changes with every prompt that has buttons: older buttons are stale
+  choices      the values behind the current buttons, by index (never trusted from the client)
+  profile      who the owner is and which unit (kept across dialogs)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .clock import Clock
+from .events import Choice, Effect, Reply
+from .policy import Policy
+from .ports import Ports
+
+
+class Session:
+    def __init__(
+        self,
+        state: dict[str, Any],
+        *,
+        account_id: int,
+        ports: Ports,
+        policy: Policy,
+        clock: Clock,
+        cues: dict[str, list[str]],
+        buttons: dict[str, str],
+        tz: str,
+    ):
+        self.state = state
+        state.setdefault("flow", "start")
+        state.setdefault("step", "new")
+        state.setdefault("d", {})
+        state.setdefault("nonce", 0)
+        state.setdefault("choices", [])
+        state.setdefault("profile", {})
+        self.account_id = account_id
+        self.ports = ports
+        self.policy = policy
+        self.clock = clock
+        self.cues = cues
+        self.buttons = buttons
+        self.tz = ZoneInfo(tz)
+        self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
+        self.durable = False
+        self.alert: str | None = None
+
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def d(self) -> dict[str, Any]:
+        return self.state["d"]
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self.state["profile"]
+
+    @property
+    def where(self) -> str:
+        return f"{self.state['flow']}.{self.state['step']}"
+
+    def set_step(self, flow: str, step: str) -> None:
+        self.state["flow"], self.state["step"] = flow, step
+
+    def reset_dialog(self) -> None:
+        self.state["d"] = {}
+        self.state["choices"] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local_now(self) -> datetime:
+        return self.clock.now().astimezone(self.tz)
+
+    # --- output -------------------------------------------------------------------------------
+    def base_context(self) -> dict[str, Any]:
+        return {
+            "salutation": self.profile.get("salutation", ""),
+            "service_name": self.policy.service_name,
+            "hotline": self.policy.hotline,
+            "now": self.now(),
+        }
+
+    def say(self, template: str, **ctx: Any) -> Reply:
+        reply = Reply(template, {**self.base_context(), **ctx})
+        self.replies.append(reply)
+        return reply
+
+    def label(self, key: str, **kw: Any) -> str:
+        text = self.buttons[key]
+        return text.format(**kw) if kw else text
+
+    def ask(self, template: str, options: list[list[tuple[str, str]]], **ctx: Any) -> Reply:
+        """A prompt with buttons: rows of (label, value). Earlier buttons become stale."""
+        self.state["nonce"] = (self.state["nonce"] + 1) % 1_000_000
+        values: list[str] = []
+        rows: list[list[Choice]] = []
+        for row in options:
+            out = []
+            for label, value in row:
+                out.append(Choice(label, f"{self.state['nonce']}:{len(values)}"))
+                values.append(value)
+            rows.append(out)
+        self.state["choices"] = values
+        self.state["labels"] = [c.label for row in rows for c in row]
+        reply = self.say(template, **ctx)
+        reply.rows = rows
+        return reply
+
+    def clear_choices(self) -> None:
+        self.state["choices"] = []
+        self.state["labels"] = []
+
+    def effect(self, kind: str, **data: Any) -> None:
+        self.effects.append(Effect(kind, data))
+
+    # --- input --------------------------------------------------------------------------------
+    def resolve_token(self, token: str) -> str | None:
+        """The value behind a pressed button, or None when it is stale or forged."""
+        try:
+            nonce_s, idx_s = token.split(":", 1)
+            nonce, idx = int(nonce_s), int(idx_s)
+        except (ValueError, AttributeError):
+            return None
+        choices = self.state.get("choices") or []
+        if nonce != self.state["nonce"] or not 0 <= idx < len(choices):
+            return None
+        return choices[idx]
+
+    def resolve_label(self, text: str) -> str | None:
+        """An owner who types a button's label (or its number) has pressed it."""
+        t = text.strip()
+        labels = self.state.get("labels") or []
+        choices = self.state.get("choices") or []
+        for i, label in enumerate(labels):
+            if t == label and i < len(choices):
+                return choices[i]
+        return None
+
+    def has_cue(self, name: str, *texts: str) -> bool:
+        blob = " ".join(texts)
+        return any(w in blob for w in self.cues.get(name, []))

@@ -1,0 +1,77 @@
+"""Sample contexts that render every template, for the polite-language lint and its test.
+
+Two supersets of every variable any template uses: one with every flag on, one with every flag
+off, so both sides of each branch are rendered and checked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any
+
+from .polite import Finding
+from .ports import TicketEventView, TicketView
+from .texts import Texts
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
+
+
+def _ticket(urgent: bool) -> TicketView:
+    return TicketView(
+        id=7, number="BX-20261123-0007", kind="repair", category="water", department="工程部",
+        status="new", urgent=urgent, description="厨房水管<接口>一直滴水 & 漏到楼下",
+        location="厨房", unit_label="阳光花园3栋1单元3A室", created_at=NOW,
+        promised_contact_by=NOW + timedelta(minutes=30), promised_arrive_by=NOW + timedelta(hours=4),
+        handler="小林", attachments=2,
+        events=[TicketEventView(NOW, "created", ""), TicketEventView(NOW, "details_added", "补充照片")],
+    )
+
+
+def contexts() -> list[dict[str, Any]]:
+    out = []
+    for flag in (True, False):
+        t = _ticket(flag)
+        plan = {"text": "安排工程部在24小时内上门检修", "benefit": "尽快恢复正常使用"}
+        report = SimpleNamespace(
+            encoding_error=False, header_error="", rows=10, units_added=9, owners_added=8,
+            owners_updated=0, links_added=10, retired=1 if flag else 0,
+            errors=[(3, "bad_phone", "12345"), (5, "bad_salutation", "小姐")] if flag else [],
+        )
+        out.append({
+            "salutation": "王女士" if flag else "", "service_name": "悦居物业客服",
+            "hotline": "400-800-1234", "now": NOW, "unit_label": "阳光花园3栋1单元3A室",
+            "verified": flag, "unit_verified": flag, "identity_verified": flag, "who": "王女士",
+            "flow": "repair", "limit": 2000, "building": "3", "unit": "1" if flag else "",
+            "typed": "3F室", "has_options": flag, "place": "public" if flag else "home",
+            "location": "厨房", "category_label": "水管/漏水", "description": t.description if flag else "",
+            "photos": 2 if flag else 0, "urgent": flag, "slot": "今天下午" if flag else "",
+            "ticket_number": t.number if flag else "", "ticket": t, "t": t, "department": "工程部",
+            "advice": "leak" if flag else "power", "suggested": flag, "count": 2 if flag else 0,
+            "opening": flag, "what": "楼下装修噪音太大", "where": "3栋", "when": "昨天",
+            "expect": "尽快处理", "plan": plan, "plans": [plan, plan, plan], "duty_agent": "值班客服小林",
+            "question": "物业费怎么交?", "in_hours": flag, "minutes": 3, "reply_by": NOW,
+            "topic": "complaint" if flag else "", "items": [t] if flag else [], "total": 1 if flag else 0,
+            "page": 1, "pages": 1, "photo": flag, "number": t.number, "emergency": flag,
+            "update": flag, "role": "owner" if flag else "tenant", "others": 1 if flag else 0,
+            "summary": "楼道灯不亮", "database": "data/wuye.sqlite3", "path": "data/sample_owners.csv",
+            "units": 9, "owners": 8, "report": report,
+            "findings": [("sample", Finding("样例", "样例改写", 0))] if not flag else [],
+        })
+    return out
+
+
+def lint_all(texts: Texts) -> tuple[int, list[tuple[str, Finding]]]:
+    """Render every template with both sample contexts; return (count, findings)."""
+    from .polite import check
+
+    found: list[tuple[str, Finding]] = []
+    names = [n for n in texts.template_names() if n != "cli_lint_report"]
+    for name in names:
+        for ctx in contexts():
+            for f in check(texts.render(name, ctx)):
+                if (name, f) not in found:
+                    found.append((name, f))
+    for label_key, label in texts.buttons.items():
+        for f in check(label):
+            found.append((f"buttons.toml:{label_key}", f))
+    return len(names), found

@@ -1,0 +1,88 @@
+"""Renders templates_zh/: every word an owner or agent reads comes from there.
+
+Jinja with StrictUndefined and autoescape: owner text is escaped exactly once, here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates_zh"
+WEEKDAYS = "一二三四五六日"
+
+
+class Texts:
+    def __init__(self, tz: str = "Asia/Shanghai", directory: Path = TEMPLATES_DIR):
+        self.tz = ZoneInfo(tz)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(directory)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["hm"] = self._hm
+        self.env.filters["when"] = self._when
+        self.env.filters["clip"] = _clip
+        self.env.filters["status_word"] = self._word
+        with open(directory / "buttons.toml", "rb") as fh:
+            self.buttons: dict[str, str] = tomllib.load(fh)
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, context: dict[str, Any] | None = None) -> str:
+        tpl = self._cache.get(name)
+        if tpl is None:
+            tpl = self._cache[name] = self.env.get_template(f"{name}.j2")
+        return tpl.render(context or {}).strip()
+
+    def button(self, key: str, **kw: Any) -> str:
+        label = self.buttons[key]
+        return label.format(**kw) if kw else label
+
+    def template_names(self) -> list[str]:
+        return sorted(
+            p.stem for p in Path(self.env.loader.searchpath[0]).glob("*.j2")  # type: ignore[union-attr]
+            if not p.stem.startswith("_")
+        )
+
+    def _word(self, code: str, prefix: str = "status_") -> str:
+        return self.buttons.get(f"{prefix}{code}", code)
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    def _hm(self, when: datetime | None) -> str:
+        return "" if when is None else self.local(when).strftime("%H:%M")
+
+    def _when(self, when: datetime | None, now: datetime | None = None) -> str:
+        """今天15:00 / 明天09:00 / 11月25日(周三)09:00: how people say a promised time."""
+        if when is None:
+            return ""
+        w = self.local(when)
+        ref = self.local(now) if now else None
+        hm = w.strftime("%H:%M")
+        if ref is not None:
+            delta = (w.date() - ref.date()).days
+            if delta == 0:
+                return f"今天{hm}"
+            if delta == 1:
+                return f"明天{hm}"
+        return f"{w.month}月{w.day}日(周{WEEKDAYS[w.weekday()]}){hm}"
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
+@lru_cache(maxsize=8)
+def texts_for(tz: str) -> Texts:
+    return Texts(tz)

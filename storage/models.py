@@ -1,0 +1,198 @@
+"""Tables, with portable column types (SQLite embedded, PostgreSQL for several instances)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both databases (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (sa.UniqueConstraint("community", "building", "unit", "room"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community: Mapped[str] = mapped_column(sa.String(64), default="")
+    building: Mapped[str] = mapped_column(sa.String(32))
+    unit: Mapped[str] = mapped_column(sa.String(32), default="")
+    room: Mapped[str] = mapped_column(sa.String(32))
+
+
+class Owner(Base):
+    """A person in the owner registry. One phone may own several units, one unit several owners."""
+
+    __tablename__ = "owners"
+    __table_args__ = (sa.UniqueConstraint("phone", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    surname: Mapped[str] = mapped_column(sa.String(8))
+    salutation: Mapped[str] = mapped_column(sa.String(8))  # 女士 / 先生
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class UnitOwner(Base):
+    __tablename__ = "unit_owners"
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("owners.id"), primary_key=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Account(Base):
+    """A channel account (a Telegram user, a console user, later WeCom...) mapped to a person."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str] = mapped_column(sa.String(64))
+    chat_id: Mapped[str] = mapped_column(sa.String(64))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id"))
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    display_name: Mapped[str] = mapped_column(sa.String(128), default="")
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONType, default=dict)
+    mode: Mapped[str] = mapped_column(sa.String(16), default="bot")  # bot / human
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # repair / complaint / consult
+    category: Mapped[str | None] = mapped_column(sa.String(32))
+    department: Mapped[str] = mapped_column(sa.String(32))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    emergency: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True, default="new")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    location: Mapped[str] = mapped_column(sa.String(200), default="")
+    time_slot: Mapped[str] = mapped_column(sa.String(32), default="")
+    # reporter (the chat account), owner of record, contact phone and unit are kept apart
+    reporter_account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id"), index=True)
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    unit_label: Mapped[str] = mapped_column(sa.String(128), default="")
+    unit_verified: Mapped[bool] = mapped_column(default=False)
+    promised_contact_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promised_arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    handler_agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    details: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TicketEvent(Base):
+    """The ticket's history: who, when, what, note. Every state change writes one."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))  # owner / agent / system
+    actor_id: Mapped[int | None] = mapped_column(sa.Integer)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str | None] = mapped_column(sa.String(16))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # photo / voice / other
+    file_id: Mapped[str] = mapped_column(sa.String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketCounter(Base):
+    """Per prefix and day (BX-20261123): an upsert keeps numbers unique across instances."""
+
+    __tablename__ = "ticket_counters"
+    prefix: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
+    state: Mapped[str] = mapped_column(sa.String(16), default="waiting")  # waiting/active/closed
+    agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A message to send after commit. Marked sent only once Telegram accepted it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_pending", "state", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(sa.String(64))
+    method: Mapped[str] = mapped_column(sa.String(32), default="sendMessage")
+    payload: Mapped[dict] = mapped_column(JSONType)
+    priority: Mapped[int] = mapped_column(default=5)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class ProcessedUpdate(Base):
+    """Update ids already handled: the same update delivered twice is ignored."""
+
+    __tablename__ = "processed_updates"
+    update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

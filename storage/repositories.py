@@ -1,0 +1,303 @@
+"""Repositories over one AsyncSession. They never commit: the unit of work does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from dialogs.ports import OwnerMatch, TicketDraft, TicketEventView, TicketView
+from dialogs.units import UnitRef
+
+from .models import (
+    Account,
+    Attachment,
+    Conversation,
+    Handoff,
+    Owner,
+    ProcessedUpdate,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    Unit,
+    UnitOwner,
+)
+
+OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
+
+
+def _upsert(session: AsyncSession):
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def _sort_key(s: str) -> tuple[int, str]:
+    """3 before 10, 3A before 3B: registry designators sorted the way people count."""
+    digits = "".join(ch for ch in s if ch.isdigit())
+    return (int(digits) if digits else 10**9, s)
+
+
+class RegistryRepo:
+    def __init__(self, session: AsyncSession):
+        self.s = session
+
+    async def owners_by_phone(self, phone: str) -> list[OwnerMatch]:
+        rows = await self.s.execute(
+            sa.select(Owner, Unit)
+            .join(UnitOwner, UnitOwner.owner_id == Owner.id)
+            .join(Unit, Unit.id == UnitOwner.unit_id)
+            .where(Owner.phone == phone, Owner.active, UnitOwner.active)
+            .order_by(Unit.community, Unit.building, Unit.unit, Unit.room)
+        )
+        return [
+            OwnerMatch(o.id, o.surname, o.salutation,
+                       UnitRef(u.id, u.community, u.building, u.unit, u.room))
+            for o, u in rows
+        ]
+
+    async def communities(self) -> list[str]:
+        rows = await self.s.scalars(sa.select(Unit.community).distinct())
+        return sorted(rows)
+
+    async def buildings(self, community: str) -> list[str]:
+        rows = await self.s.scalars(
+            sa.select(Unit.building).where(Unit.community == community).distinct()
+        )
+        return sorted(rows, key=_sort_key)
+
+    async def units(self, community: str, building: str) -> list[str]:
+        rows = await self.s.scalars(
+            sa.select(Unit.unit)
+            .where(Unit.community == community, Unit.building == building)
+            .distinct()
+        )
+        return sorted(rows, key=_sort_key)
+
+    async def rooms(self, community: str, building: str, unit: str) -> list[str]:
+        rows = await self.s.scalars(
+            sa.select(Unit.room).where(
+                Unit.community == community, Unit.building == building, Unit.unit == unit
+            )
+        )
+        return sorted(rows, key=_sort_key)
+
+    async def find_unit(self, community: str, building: str, unit: str, room: str):
+        u = await self.s.scalar(
+            sa.select(Unit).where(
+                Unit.community == community, Unit.building == building,
+                Unit.unit == unit, Unit.room == room,
+            )
+        )
+        if u is None:
+            return None
+        owner_id = await self.s.scalar(
+            sa.select(UnitOwner.owner_id)
+            .join(Owner, Owner.id == UnitOwner.owner_id)
+            .where(UnitOwner.unit_id == u.id, UnitOwner.active, Owner.active)
+            .order_by(UnitOwner.owner_id)
+            .limit(1)
+        )
+        return UnitRef(u.id, u.community, u.building, u.unit, u.room), owner_id
+
+    async def is_empty(self) -> bool:
+        return (await self.s.scalar(sa.select(sa.func.count()).select_from(Unit))) == 0
+
+
+class TicketRepo:
+    def __init__(self, session: AsyncSession):
+        self.s = session
+
+    async def next_number(self, prefix: str) -> str:
+        """BX-20261123-0007: one upsert, so two instances never hand out the same number."""
+        ins = _upsert(self.s)(TicketCounter).values(prefix=prefix, last=1)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[TicketCounter.prefix], set_={"last": TicketCounter.last + 1}
+        ).returning(TicketCounter.last)
+        n = (await self.s.execute(stmt)).scalar_one()
+        return f"{prefix}-{n:04d}"
+
+    async def create(self, draft: TicketDraft, now: datetime, prefix: str) -> TicketView:
+        t = Ticket(
+            number=await self.next_number(prefix),
+            kind=draft.kind,
+            category=draft.category,
+            department=draft.department,
+            urgent=draft.urgent,
+            emergency=draft.emergency,
+            status="new",
+            description=draft.description,
+            location=draft.location,
+            time_slot=draft.time_slot,
+            reporter_account_id=draft.reporter_account_id,
+            owner_id=draft.owner_id,
+            contact_phone=draft.contact_phone,
+            unit_id=draft.unit_id,
+            unit_label=draft.unit_label,
+            unit_verified=draft.unit_verified,
+            promised_contact_by=draft.promised_contact_by,
+            promised_arrive_by=draft.promised_arrive_by,
+            details=draft.details,
+            created_at=now,
+            updated_at=now,
+        )
+        self.s.add(t)
+        await self.s.flush()
+        self._event(t.id, now, "owner", draft.reporter_account_id, "created", None, "new", "")
+        for a in draft.attachments:
+            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        await self.s.flush()
+        return await self._view(t, with_events=False)
+
+    async def complete_emergency(self, ticket_id: int, draft: TicketDraft, now: datetime):
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None:
+            return None
+        t.description = draft.description
+        t.location = draft.location
+        t.category = draft.category
+        t.details = {**(t.details or {}), **draft.details}
+        t.updated_at = now
+        for a in draft.attachments:
+            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        self._event(t.id, now, "owner", draft.reporter_account_id, "emergency_completed",
+                    None, None, "")
+        await self.s.flush()
+        return await self._view(t, with_events=False)
+
+    def _visible_clause(self, account_id: int, owner_id: int | None):
+        conds = [Ticket.reporter_account_id == account_id]
+        if owner_id:
+            conds.append(Ticket.owner_id == owner_id)
+            my_units = sa.select(UnitOwner.unit_id).where(
+                UnitOwner.owner_id == owner_id, UnitOwner.active
+            )
+            conds.append(sa.and_(Ticket.unit_id.in_(my_units), Ticket.unit_verified))
+        return sa.or_(*conds)
+
+    async def visible(self, account_id: int, owner_id: int | None, offset: int, limit: int):
+        where = self._visible_clause(account_id, owner_id)
+        total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
+        rows = await self.s.scalars(
+            sa.select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(offset).limit(limit)
+        )
+        return [await self._view(t, with_events=False) for t in rows], int(total or 0)
+
+    async def get_visible(self, ticket_id: int, account_id: int, owner_id: int | None):
+        t = await self.s.scalar(
+            sa.select(Ticket).where(Ticket.id == ticket_id,
+                                    self._visible_clause(account_id, owner_id))
+        )
+        return None if t is None else await self._view(t, with_events=True)
+
+    async def add_details(self, ticket_id: int, note: str, attachments: list[dict[str, str]],
+                          now: datetime) -> None:
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None:
+            return
+        for a in attachments:
+            self.s.add(Attachment(ticket_id=ticket_id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        t.updated_at = now
+        self._event(ticket_id, now, "owner", t.reporter_account_id, "details_added", None, None,
+                    note)
+
+    async def withdraw(self, ticket_id: int, now: datetime) -> bool:
+        """Only an open ticket can be withdrawn: a conditional update, safe against a race."""
+        res = await self.s.execute(
+            sa.update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN_STATES))
+            .values(status="withdrawn", updated_at=now, closed_at=now)
+            .returning(Ticket.reporter_account_id)
+        )
+        row = res.first()
+        if row is None:
+            return False
+        self._event(ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
+        return True
+
+    def _event(self, ticket_id, at, actor_kind, actor_id, action, from_s, to_s, note) -> None:
+        self.s.add(TicketEvent(ticket_id=ticket_id, at=at, actor_kind=actor_kind,
+                               actor_id=actor_id, action=action, from_status=from_s,
+                               to_status=to_s, note=note))
+
+    async def _view(self, t: Ticket, with_events: bool) -> TicketView:
+        n_att = await self.s.scalar(
+            sa.select(sa.func.count()).select_from(Attachment).where(Attachment.ticket_id == t.id)
+        )
+        events: list[TicketEventView] = []
+        if with_events:
+            rows = await self.s.scalars(
+                sa.select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
+            events = [TicketEventView(e.at, e.action, e.note) for e in rows]
+        return TicketView(
+            id=t.id, number=t.number, kind=t.kind, category=t.category, department=t.department,
+            status=t.status, urgent=t.urgent, description=t.description, location=t.location,
+            unit_label=t.unit_label, created_at=t.created_at,
+            promised_contact_by=t.promised_contact_by, promised_arrive_by=t.promised_arrive_by,
+            handler=t.handler_name, attachments=int(n_att or 0), events=events,
+        )
+
+
+class HandoffRepo:
+    def __init__(self, session: AsyncSession):
+        self.s = session
+
+    async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int:
+        open_one = await self.s.scalar(
+            sa.select(Handoff).where(Handoff.account_id == account_id,
+                                     Handoff.state.in_(("waiting", "active")))
+        )
+        if open_one is not None:
+            return open_one.id
+        h = Handoff(account_id=account_id, ticket_id=ticket_id, state="waiting", created_at=now)
+        self.s.add(h)
+        await self.s.flush()
+        return h.id
+
+
+class AccountRepo:
+    def __init__(self, session: AsyncSession):
+        self.s = session
+
+    async def get_or_create(self, channel: str, external_id: str, chat_id: str,
+                            display_name: str, now: datetime) -> Account:
+        acc = await self.s.scalar(
+            sa.select(Account).where(Account.channel == channel, Account.external_id == external_id)
+        )
+        if acc is None:
+            acc = Account(channel=channel, external_id=external_id, chat_id=chat_id,
+                          display_name=display_name[:128], created_at=now)
+            self.s.add(acc)
+            await self.s.flush()
+        return acc
+
+    async def load_state(self, account_id: int) -> dict[str, Any]:
+        conv = await self.s.get(Conversation, account_id)
+        return dict(conv.state) if conv is not None else {}
+
+    async def save_state(self, account: Account, state: dict[str, Any], now: datetime) -> None:
+        conv = await self.s.get(Conversation, account.id)
+        if conv is None:
+            self.s.add(Conversation(account_id=account.id, state=state, updated_at=now))
+        else:
+            conv.state = state
+            flag_modified(conv, "state")
+            conv.updated_at = now
+        profile = state.get("profile") or {}
+        # the account maps to the person once identified, for this and any later channel
+        account.owner_id = profile.get("owner_id")
+        account.phone = profile.get("phone", account.phone)
+
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        """Record an update id; False when it was handled already (a duplicate delivery)."""
+        ins = _upsert(self.s)(ProcessedUpdate).values(update_id=update_id, at=now)
+        res = await self.s.execute(ins.on_conflict_do_nothing().returning(ProcessedUpdate.update_id))
+        return res.first() is not None
