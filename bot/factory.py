@@ -57,5 +57,5 @@ def build_dispatcher(app: App, bot: Bot) -> tuple[Dispatcher, OutboxSender]:
     sender = OutboxSender(app.sessionmaker, bot, app.clock)
     dp = Dispatcher(conversations=app.conversations, sender=sender, texts=app.texts,
                     app=app)
-    dp.include_router(owner.router)
+    dp.include_router(owner.make_router())
     return dp, sender

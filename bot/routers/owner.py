@@ -16,10 +16,6 @@ from ..rendering import CALLBACK_PREFIX
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
-
 
 def to_inbound(message: Message) -> Inbound:
     if message.contact is not None:
@@ -50,7 +46,6 @@ async def _send_all(bot: Bot, chat_id: int, payloads: list[dict]) -> None:
         await bot.send_message(chat_id=chat_id, **p)
 
 
-@router.message()
 async def on_message(message: Message, bot: Bot, event_update: Update,
                      conversations: ConversationService, sender: OutboxSender) -> None:
     user = message.from_user
@@ -66,7 +61,6 @@ async def on_message(message: Message, bot: Bot, event_update: Update,
         await sender.deliver(outcome.outbox_ids)
 
 
-@router.callback_query()
 async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, texts: Texts,
                       conversations: ConversationService, sender: OutboxSender) -> None:
     data = query.data or ""
@@ -89,3 +83,13 @@ async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, text
     await _send_all(bot, chat_id, outcome.direct)
     if outcome.outbox_ids:
         await sender.deliver(outcome.outbox_ids)
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher: tests and restarts build several in one process."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(on_message)
+    router.callback_query.register(on_callback)
+    return router
