@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,10 +26,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot, Dispatcher, F  # noqa: E402
-from aiogram.client.session.base import BaseSession  # noqa: E402
-from aiogram.methods import SendMessage  # noqa: E402
-from aiogram.types import Message, Update  # noqa: E402
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import SendMessage
+from aiogram.types import Message, Update
 
 TOKEN = "123456789:AAHbenchTOKENbenchTOKENbenchTOKEN123"
 

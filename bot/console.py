@@ -7,7 +7,8 @@ import asyncio
 import html
 import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dialogs.events import Inbound
 

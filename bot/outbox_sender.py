@@ -100,7 +100,7 @@ class OutboxSender:
                 log.exception("outbox loop error")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from .clock import Clock
 from .events import Inbound, StepResult
+from .flows import complaint as complaint_flow
+from .flows import menu as menu_flow
+from .flows import repair as repair_flow
+from .flows import start as start_flow
 from .policy import Policy, load_cues
 from .ports import Ports
 from .session import Session
 from .steps import STEPS, reprompt
-from .flows import start as start_flow
-from .flows import menu as menu_flow
-from .flows import complaint as complaint_flow
-from .flows import repair as repair_flow
 
 # Flow-wide checks before a step sees the input: emergencies (repair), anger (complaint).
 INTERCEPTS = {"repair": repair_flow.intercept, "complaint": complaint_flow.intercept}

@@ -41,7 +41,7 @@ class Policy:
         self.handoff_reply_minutes: int = raw.get("handoff", {}).get("reply_within", 3)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Policy":
+    def load(cls, path: str | Path | None = None) -> Policy:
         with open(path or DEFAULT_POLICY_FILE, "rb") as fh:
             return cls(tomllib.load(fh))
 

@@ -3,8 +3,8 @@ two functions, one that asks and one that takes the answer."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from .events import Inbound
 from .session import Session

@@ -5,7 +5,7 @@ off, so both sides of each branch are rendered and checked."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +13,7 @@ from .polite import Finding
 from .ports import TicketEventView, TicketView
 from .texts import Texts
 
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 
 
 def _ticket(urgent: bool) -> TicketView:

@@ -66,7 +66,7 @@ def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
     reader.fieldnames = header
     rows: list[ImportRow] = []
     for i, rec in enumerate(reader, start=2):
-        get = lambda k: (rec.get(k) or "").strip()  # noqa: E731
+        get = lambda k: (rec.get(k) or "").strip()
         if not any(get(k) for k in header):
             continue
         name, sal, phone = get("name"), get("salutation"), normalize_phone(get("phone"))

@@ -15,7 +15,7 @@ class UnitOfWork:
         self._maker = sessionmaker
         self.session: AsyncSession | None = None
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.session = self._maker()
         s = self.session
         self.accounts = AccountRepo(s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dialogs.clock import FakeClock
 from dialogs.engine import Engine
@@ -14,7 +14,7 @@ from .memory_ports import memory_ports
 
 TEXTS = Texts("Asia/Shanghai")
 # Monday 2026-11-23 10:00 in Shanghai: inside working hours
-MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 class Owner:

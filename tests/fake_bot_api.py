@@ -92,7 +92,7 @@ class FakeBotAPI:
             if not pending and timeout:
                 try:
                     await asyncio.wait_for(self._changed.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 pending = [u for u in self.updates if u["update_id"] >= offset]
             return pending

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dialogs.clock import FakeClock
 
@@ -75,7 +75,7 @@ async def test_human_request_in_and_out_of_hours():
     await o.press("人工客服")
     assert "3分钟内回复您" in o.text and o.ports.handoffs.requests
     late = await identified_owner(clock=FakeClock(datetime(2026, 11, 23, 14, 0,
-                                                           tzinfo=timezone.utc)))
+                                                           tzinfo=UTC)))
     await late.press("人工客服")
     assert "非工作时间" in late.text and "明天08:00" in late.text
 

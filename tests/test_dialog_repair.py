@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from .dialog_driver import identified_owner
 
 
@@ -177,12 +179,12 @@ async def test_cancel_leaves_politely():
 
 
 async def test_ordinary_repair_promise_waits_for_working_hours():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dialogs.clock import FakeClock
 
     # 22:00 Shanghai: ordinary work is promised from 08:00 the next morning
-    o = await identified_owner(clock=FakeClock(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)))
+    o = await identified_owner(clock=FakeClock(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)))
     await o.press("报修")
     await o.press("卧室")
     await o.press("门窗")

@@ -1,5 +1,5 @@
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -10,7 +10,7 @@ from storage.models import Owner, Ticket, UnitOwner
 from storage.owner_import import import_owners
 from storage.uow import UnitOfWork
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 async def test_migrations_up_down_up(db_url):
