@@ -16,7 +16,7 @@ from dialogs.events import Inbound, Reply, StepResult
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
-from .rendering import payloads
+from .rendering import merge, payloads
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +65,13 @@ class ConversationService:
             if update_id is not None and not await uow.accounts.first_time(update_id, now):
                 log.info("duplicate update %s ignored", update_id)
                 return Outcome(None)
-            account = await uow.accounts.get_or_create(channel, external_id, chat_id,
-                                                       display_name, now)
-            state = await uow.accounts.load_state(account.id)
-            result = await self.engine.step(state, inbound, account.id, uow.ports)
-            await uow.accounts.save_state(account, state, now)
+            conv = await uow.accounts.open_conversation(channel, external_id, chat_id,
+                                                        display_name, now)
+            state = conv.state
+            result = await self.engine.step(state, inbound, conv.account_id, uow.ports)
+            await uow.accounts.save_conversation(conv, state, now)
             outcome = Outcome(result)
-            owner_payloads = [p for r in result.replies for p in payloads(r, self.texts)]
+            owner_payloads = merge([p for r in result.replies for p in payloads(r, self.texts)])
             agent_replies = [e.data["reply"] for e in result.effects if e.kind == "agent_message"]
             if result.durable and use_outbox:
                 for p in owner_payloads:

@@ -39,13 +39,14 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def deliver(self, ids: list[int] | None = None) -> int:
+    async def deliver(self, ids: list[int] | None = None,
+                      min_age: timedelta | None = None) -> int:
         """Send what is due (or just `ids`); returns how many were sent."""
         sent = 0
         while True:
             now = self.clock.now()
             async with UnitOfWork(self.sessionmaker) as uow:
-                rows = await uow.outbox.claim(now, ids=ids)
+                rows = await uow.outbox.claim(now, ids=ids, min_age=min_age)
                 await uow.commit()
             if not rows:
                 return sent
@@ -95,7 +96,9 @@ class OutboxSender:
         """Background loop: rows left by a crash or waiting on retry_after go out here."""
         while not self._stopping:
             try:
-                await self.deliver()
+                # rows a handler is about to send itself are left to it for a moment, so one
+                # chat's messages keep their order
+                await self.deliver(min_age=timedelta(seconds=2))
             except Exception:
                 log.exception("outbox loop error")
             try:

@@ -60,3 +60,18 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     if markup is not None:
         out[-1]["reply_markup"] = markup
     return out
+
+
+def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join a step's consecutive messages into one where Telegram allows it: fewer messages read
+    better for the owner and cost less of the chat's rate limit. A message that carries a
+    keyboard ends a group; so does the length limit."""
+    out: list[dict[str, Any]] = []
+    for p in parts:
+        prev = out[-1] if out else None
+        if (prev is not None and "reply_markup" not in prev
+                and len(prev["text"]) + 2 + len(p["text"]) <= LIMIT):
+            out[-1] = {**p, "text": prev["text"] + "\n\n" + p["text"]}
+        else:
+            out.append(dict(p))
+    return out

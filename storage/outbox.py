@@ -8,9 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import OutboxMessage
+from .models import OutboxMessage, UTCDateTime
 
 LEASE = timedelta(seconds=60)
+
+_MARK_SENT = sa.text(
+    "UPDATE outbox SET state = 'sent', sent_at = :at, claimed_until = NULL WHERE id = :id"
+).bindparams(sa.bindparam("at", type_=UTCDateTime()))
 
 
 class OutboxRepo:
@@ -27,40 +31,39 @@ class OutboxRepo:
         await self.s.flush()
         return row.id
 
-    async def claim(self, now: datetime, limit: int = 20,
-                    ids: list[int] | None = None) -> list[OutboxMessage]:
-        """Take due rows under a lease: a row whose sender died is taken again after the lease."""
+    async def claim(self, now: datetime, limit: int = 20, ids: list[int] | None = None,
+                    min_age: timedelta | None = None) -> list[OutboxMessage]:
+        """Take due rows under a lease: a row whose sender died is taken again after the lease.
+        On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite has one writer."""
+        t = OutboxMessage.__table__
         cond = sa.and_(
-            OutboxMessage.not_before <= now,
-            sa.or_(
-                OutboxMessage.state == "pending",
-                sa.and_(OutboxMessage.state == "sending", OutboxMessage.claimed_until < now),
-            ),
+            t.c.not_before <= now,
+            sa.or_(t.c.state == "pending",
+                   sa.and_(t.c.state == "sending", t.c.claimed_until < now)),
         )
         if ids is not None:
-            cond = sa.and_(cond, OutboxMessage.id.in_(ids))
-        q = sa.select(OutboxMessage.id).where(cond).order_by(
-            OutboxMessage.priority, OutboxMessage.id).limit(limit)
-        if self.s.bind.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        picked = list(await self.s.scalars(q))
-        if not picked:
-            return []
-        await self.s.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(picked), cond)
-            .values(state="sending", claimed_until=now + LEASE,
-                    attempts=OutboxMessage.attempts + 1)
+            cond = sa.and_(cond, t.c.id.in_(ids))
+        if min_age is not None:
+            cond = sa.and_(cond, t.c.created_at <= now - min_age)
+        pick = sa.select(t.c.id).where(cond).order_by(t.c.priority, t.c.id).limit(limit)
+        conn = await self.s.connection()
+        if conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        else:
+            pick = pick.scalar_subquery()
+        stmt = (
+            sa.update(t).where(t.c.id.in_(pick) if conn.dialect.name != "postgresql"
+                               else t.c.id.in_(list(await conn.scalars(pick))))
+            .values(state="sending", claimed_until=now + LEASE, attempts=t.c.attempts + 1)
+            .returning(t.c.id, t.c.chat_id, t.c.method, t.c.payload, t.c.attempts,
+                       t.c.priority)
         )
-        rows = await self.s.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.id.in_(picked),
-                                           OutboxMessage.state == "sending")
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-        )
-        return list(rows)
+        rows = (await conn.execute(stmt)).all()
+        return sorted(rows, key=lambda r: (r.priority, r.id))
 
     async def mark_sent(self, row_id: int, now: datetime) -> None:
-        await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)
-                             .values(state="sent", sent_at=now, claimed_until=None))
+        conn = await self.s.connection()
+        await conn.execute(_MARK_SENT, {"id": row_id, "at": now})
 
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
 
 from dialogs.ports import OwnerMatch, TicketDraft, TicketEventView, TicketView
 from dialogs.units import UnitRef
 
 from .models import (
+    JSONType,
+    UTCDateTime,
     Account,
     Attachment,
     Conversation,
@@ -29,6 +31,26 @@ from .models import (
 
 OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
 
+# The three statements every dialog step runs, prepared once: building and caching a statement
+# per call cost more CPU than running it (bench/dialogs.py).
+_OPEN = sa.text(
+    "SELECT a.id, a.owner_id, a.phone, c.account_id AS has_conv, c.state FROM accounts a "
+    "LEFT JOIN conversations c ON c.account_id = a.id WHERE a.channel = :ch AND a.external_id = :ext"
+).columns(sa.column("id", sa.Integer), sa.column("owner_id", sa.Integer),
+          sa.column("phone", sa.String), sa.column("has_conv", sa.Integer),
+          sa.column("state", JSONType))
+_SAVE = sa.text(
+    "UPDATE conversations SET state = :state, updated_at = :at WHERE account_id = :aid"
+).bindparams(sa.bindparam("state", type_=JSONType), sa.bindparam("at", type_=UTCDateTime()))
+_NEW_CONV = sa.text(
+    "INSERT INTO conversations (account_id, state, mode, updated_at) "
+    "VALUES (:aid, :state, 'bot', :at)"
+).bindparams(sa.bindparam("state", type_=JSONType), sa.bindparam("at", type_=UTCDateTime()))
+_FIRST_TIME = sa.text(
+    "INSERT INTO processed_updates (update_id, at) VALUES (:uid, :at) "
+    "ON CONFLICT DO NOTHING RETURNING update_id"
+).bindparams(sa.bindparam("at", type_=UTCDateTime()))
+
 
 def _upsert(session: AsyncSession):
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
@@ -38,6 +60,15 @@ def _sort_key(s: str) -> tuple[int, str]:
     """3 before 10, 3A before 3B: registry designators sorted the way people count."""
     digits = "".join(ch for ch in s if ch.isdigit())
     return (int(digits) if digits else 10**9, s)
+
+
+@dataclass(slots=True)
+class ConversationRow:
+    account_id: int
+    owner_id: int | None
+    phone: str
+    state: dict[str, Any]
+    is_new: bool = False
 
 
 class RegistryRepo:
@@ -279,25 +310,31 @@ class AccountRepo:
             await self.s.flush()
         return acc
 
-    async def load_state(self, account_id: int) -> dict[str, Any]:
-        conv = await self.s.get(Conversation, account_id)
-        return dict(conv.state) if conv is not None else {}
+    async def open_conversation(self, channel: str, external_id: str, chat_id: str,
+                                display_name: str, now: datetime) -> "ConversationRow":
+        """The account and its conversation state in one query (the hot path of every step)."""
+        conn = await self.s.connection()
+        row = (await conn.execute(_OPEN, {"ch": channel, "ext": external_id})).first()
+        if row is None:
+            acc = await self.get_or_create(channel, external_id, chat_id, display_name, now)
+            await conn.execute(_NEW_CONV, {"aid": acc.id, "state": {}, "at": now})
+            return ConversationRow(acc.id, None, "", {})
+        if row.has_conv is None:
+            await conn.execute(_NEW_CONV, {"aid": row.id, "state": {}, "at": now})
+        return ConversationRow(row.id, row.owner_id, row.phone or "", dict(row.state or {}))
 
-    async def save_state(self, account: Account, state: dict[str, Any], now: datetime) -> None:
-        conv = await self.s.get(Conversation, account.id)
-        if conv is None:
-            self.s.add(Conversation(account_id=account.id, state=state, updated_at=now))
-        else:
-            conv.state = state
-            flag_modified(conv, "state")
-            conv.updated_at = now
+    async def save_conversation(self, conv: "ConversationRow", state: dict[str, Any],
+                                now: datetime) -> None:
+        conn = await self.s.connection()
+        await conn.execute(_SAVE, {"aid": conv.account_id, "state": state, "at": now})
         profile = state.get("profile") or {}
-        # the account maps to the person once identified, for this and any later channel
-        account.owner_id = profile.get("owner_id")
-        account.phone = profile.get("phone", account.phone)
+        owner_id, phone = profile.get("owner_id"), profile.get("phone", conv.phone)
+        if (owner_id, phone) != (conv.owner_id, conv.phone):
+            # the account maps to the person once identified, for this and any later channel
+            await conn.execute(sa.update(Account).where(Account.id == conv.account_id)
+                               .values(owner_id=owner_id, phone=phone))
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Record an update id; False when it was handled already (a duplicate delivery)."""
-        ins = _upsert(self.s)(ProcessedUpdate).values(update_id=update_id, at=now)
-        res = await self.s.execute(ins.on_conflict_do_nothing().returning(ProcessedUpdate.update_id))
-        return res.first() is not None
+        conn = await self.s.connection()
+        return (await conn.execute(_FIRST_TIME, {"uid": update_id, "at": now})).first() is not None
