@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+import json
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,22 @@ OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
 
 # The three statements every dialog step runs, prepared once: building and caching a statement
 # per call cost more CPU than running it (bench/dialogs.py).
+_OPEN_SQL = (
+    "SELECT a.id, a.owner_id, a.phone, c.account_id AS has_conv, c.state FROM accounts a "
+    "LEFT JOIN conversations c ON c.account_id = a.id WHERE a.channel = :ch AND a.external_id = :ext"
+)
+_SAVE_SQL = "UPDATE conversations SET state = ?, updated_at = ? WHERE account_id = ?"
+_FIRST_TIME_SQL = (
+    "INSERT INTO processed_updates (update_id, at) VALUES (?, ?) "
+    "ON CONFLICT DO NOTHING RETURNING update_id"
+)
+
+
+def _sqlite_time(when: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so both paths read alike."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 _OPEN = sa.text(
     "SELECT a.id, a.owner_id, a.phone, c.account_id AS has_conv, c.state FROM accounts a "
     "LEFT JOIN conversations c ON c.account_id = a.id WHERE a.channel = :ch AND a.external_id = :ext"
@@ -297,6 +314,7 @@ class HandoffRepo:
 class AccountRepo:
     def __init__(self, session: AsyncSession):
         self.s = session
+        self._raw: Any = None
 
     async def get_or_create(self, channel: str, external_id: str, chat_id: str,
                             display_name: str, now: datetime) -> Account:
@@ -310,9 +328,33 @@ class AccountRepo:
             await self.s.flush()
         return acc
 
+    async def _sqlite(self):
+        """The plain sqlite3 connection under this transaction, when we run on the inline
+        embedded default: the three hot statements then skip SQLAlchemy's per-call machinery
+        (most of a step's CPU, bench/dialogs.py) while staying inside the same transaction."""
+        if self._raw is False:
+            return None
+        if self._raw is None:
+            conn = await self.s.connection()
+            self._raw = False
+            if conn.dialect.name == "sqlite":
+                from .sqlite_inline import InlineConnection
+
+                raw = await conn.get_raw_connection()
+                drv = raw.driver_connection
+                if isinstance(drv, InlineConnection):
+                    self._raw = drv._conn
+        return self._raw or None
+
     async def open_conversation(self, channel: str, external_id: str, chat_id: str,
                                 display_name: str, now: datetime) -> "ConversationRow":
         """The account and its conversation state in one query (the hot path of every step)."""
+        raw = await self._sqlite()
+        if raw is not None:
+            found = raw.execute(_OPEN_SQL, {"ch": channel, "ext": external_id}).fetchone()
+            if found is not None and found[3] is not None:
+                return ConversationRow(found[0], found[1], found[2] or "",
+                                       json.loads(found[4]) if found[4] else {})
         conn = await self.s.connection()
         row = (await conn.execute(_OPEN, {"ch": channel, "ext": external_id})).first()
         if row is None:
@@ -325,16 +367,24 @@ class AccountRepo:
 
     async def save_conversation(self, conv: "ConversationRow", state: dict[str, Any],
                                 now: datetime) -> None:
-        conn = await self.s.connection()
-        await conn.execute(_SAVE, {"aid": conv.account_id, "state": state, "at": now})
+        raw = await self._sqlite()
+        if raw is not None:
+            raw.execute(_SAVE_SQL, (json.dumps(state), _sqlite_time(now), conv.account_id))
+        else:
+            conn = await self.s.connection()
+            await conn.execute(_SAVE, {"aid": conv.account_id, "state": state, "at": now})
         profile = state.get("profile") or {}
         owner_id, phone = profile.get("owner_id"), profile.get("phone", conv.phone)
         if (owner_id, phone) != (conv.owner_id, conv.phone):
             # the account maps to the person once identified, for this and any later channel
-            await conn.execute(sa.update(Account).where(Account.id == conv.account_id)
-                               .values(owner_id=owner_id, phone=phone))
+            await self.s.execute(sa.update(Account).where(Account.id == conv.account_id)
+                                 .values(owner_id=owner_id, phone=phone))
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Record an update id; False when it was handled already (a duplicate delivery)."""
+        raw = await self._sqlite()
+        if raw is not None:
+            cur = raw.execute(_FIRST_TIME_SQL, (update_id, _sqlite_time(now)))
+            return cur.fetchone() is not None
         conn = await self.s.connection()
         return (await conn.execute(_FIRST_TIME, {"uid": update_id, "at": now})).first() is not None
