@@ -21,7 +21,6 @@ from .rendering import merge, payloads
 log = logging.getLogger(__name__)
 
 PRIORITY_OWNER = 1
-PRIORITY_AGENTS = 3
 
 
 @dataclass(slots=True)
@@ -30,17 +29,52 @@ class Outcome:
     direct: list[dict[str, Any]] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
     agent_replies: list[Reply] = field(default_factory=list)
+    # the step also queued messages for the agents' side (sent after the owner's own)
+    desk_rows: bool = False
 
 
 class ConversationService:
     def __init__(self, sessionmaker, engine: Engine, texts: Texts, clock: Clock,
-                 agent_chat_id: str = ""):
+                 agent_chat_id: str = "", desk=None):
         self.sessionmaker = sessionmaker
         self.engine = engine
         self.texts = texts
         self.clock = clock
         self.agent_chat_id = agent_chat_id
+        self.desk = desk
         self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _desk_effects(self, uow: UnitOfWork, result: StepResult, chat_id: str,
+                            account_id: int) -> None:
+        """What the step asked of the agents' side: cards, notes, relays, handoff endings."""
+        from .desk import cards, relay
+
+        desk = self.desk
+        for e in result.effects:
+            data = e.data
+            if e.kind == "relay":
+                await relay.relay_owner_message(desk, uow, chat_id, account_id, data)
+            elif e.kind == "handoff_closed":
+                await desk.to_agents(uow, "agent_takeover_ended",
+                                     {"salutation": data.get("salutation", ""), "agent": "",
+                                      "by": data.get("by", "owner")})
+            elif e.kind == "agent_message" and data.get("purpose") == "card":
+                ticket = await uow.desk.ticket(data["ticket_id"])
+                if ticket is not None:
+                    if data.get("update"):
+                        await cards.refresh_card(desk, uow, ticket)
+                    else:
+                        await cards.post_card(desk, uow, ticket)
+            elif e.kind == "agent_message":
+                reply = data["reply"]
+                rows = [[(k, d) for k, d in row] for row in data.get("buttons", [])]
+                await desk.to_agents(uow, reply.template, reply.context, rows=rows,
+                                     purpose=data.get("purpose", "alert"), ref=data.get("ref"),
+                                     ticket_id=data.get("ticket_id"))
+                if data.get("supervisors"):
+                    for sup in await uow.desk.supervisors():
+                        await desk.to_chat(uow, sup.telegram_user_id, reply.template,
+                                           reply.context, purpose="alert")
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -79,14 +113,9 @@ class ConversationService:
                         chat_id, p, now, priority=PRIORITY_OWNER))
             else:
                 outcome.direct = owner_payloads
-            if self.agent_chat_id and use_outbox:
-                for e in result.effects:
-                    if e.kind != "agent_message":
-                        continue
-                    for p in payloads(e.data["reply"], self.texts):
-                        outcome.outbox_ids.append(await uow.outbox.add(
-                            self.agent_chat_id, p, now, priority=PRIORITY_AGENTS,
-                            ticket_id=e.data.get("ticket_id")))
+            if use_outbox and self.desk is not None and result.effects:
+                await self._desk_effects(uow, result, chat_id, conv.account_id)
+                outcome.desk_rows = True
             outcome.agent_replies = agent_replies
             await uow.commit()
         return outcome

@@ -18,7 +18,8 @@ from storage.db import make_engine, make_sessionmaker
 
 from .conversation import ConversationService
 from .outbox_sender import OutboxSender
-from .routers import owner
+from .desk.context import Desk
+from .routers import agents, owner
 from .settings import Settings
 
 
@@ -32,6 +33,7 @@ class App:
     engine: Engine
     conversations: ConversationService
     clock: Clock
+    desk: Desk
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> App:
@@ -41,8 +43,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> App:
     texts = Texts(settings.service_tz)
     policy = Policy.load(settings.policy_file or None)
     engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
-    conversations = ConversationService(sm, engine, texts, clock, settings.agent_chat_id)
-    return App(settings, db, sm, texts, policy, engine, conversations, clock)
+    desk = Desk(texts, policy, clock, engine, settings.agent_chat_id)
+    conversations = ConversationService(sm, engine, texts, clock, settings.agent_chat_id, desk)
+    return App(settings, db, sm, texts, policy, engine, conversations, clock, desk)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -54,8 +57,11 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(app: App, bot: Bot) -> tuple[Dispatcher, OutboxSender]:
-    sender = OutboxSender(app.sessionmaker, bot, app.clock)
+    sender = OutboxSender(app.sessionmaker, bot, app.clock,
+                          group_chat_id=app.settings.agent_chat_id, texts=app.texts)
     dp = Dispatcher(conversations=app.conversations, sender=sender, texts=app.texts,
-                    app=app)
+                    app=app, desk=app.desk, sessionmaker=app.sessionmaker)
     dp.include_router(owner.make_router())
+    if app.settings.agent_chat_id:
+        dp.include_router(agents.make_router(app.settings.agent_chat_id))
     return dp, sender

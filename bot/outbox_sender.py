@@ -16,22 +16,30 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageText, SendMessage, SendPhoto
+from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
 
 from dialogs.clock import Clock
 from storage.uow import UnitOfWork
 
+from .rate_limit import WindowLimiter
+
 log = logging.getLogger(__name__)
 
-METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "editMessageText": EditMessageText}
+METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "editMessageText": EditMessageText,
+           "copyMessage": CopyMessage}
+GROUP_PER_MINUTE = 20
 MAX_ATTEMPTS = 8
 
 
 class OutboxSender:
-    def __init__(self, sessionmaker, bot: Bot, clock: Clock, *, poll_seconds: float = 1.0):
+    def __init__(self, sessionmaker, bot: Bot, clock: Clock, *, poll_seconds: float = 1.0,
+                 group_chat_id: str = "", texts=None):
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.clock = clock
+        self.group_chat_id = str(group_chat_id or "")
+        self.texts = texts
+        self.group_limit = WindowLimiter(GROUP_PER_MINUTE, timedelta(minutes=1))
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
@@ -50,12 +58,29 @@ class OutboxSender:
                 await uow.commit()
             if not rows:
                 return sent
+            deferred = False
             for row in rows:
-                outcome = await self._send_one(row)
+                if row.chat_id == self.group_chat_id and self.group_chat_id:
+                    # the agents' group is a scarce channel: wait for the window, and fold
+                    # backed-up new cards into one digest
+                    now = self.clock.now()
+                    if self.group_limit.available(row.chat_id, now) <= 0:
+                        async with UnitOfWork(self.sessionmaker) as uow:
+                            if row.purpose == "card":
+                                await self._fold_cards(uow, row)
+                            await uow.outbox.retry_later(
+                                row.id, self.group_limit.next_free(row.chat_id, now), "group limit")
+                            await uow.commit()
+                        deferred = True
+                        continue
+                    self.group_limit.record(row.chat_id, now)
+                outcome, message_id = await self._send_one(row)
                 async with UnitOfWork(self.sessionmaker) as uow:
                     now = self.clock.now()
                     if outcome is None:
-                        await uow.outbox.mark_sent(row.id, now)
+                        await uow.outbox.mark_sent(row.id, now, message_id)
+                        if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
+                            await uow.desk.set_card_message(row.ticket_id, message_id)
                         sent += 1
                     elif outcome[0] == "retry":
                         if row.attempts >= MAX_ATTEMPTS:
@@ -68,29 +93,70 @@ class OutboxSender:
                 if outcome is not None and outcome[0] == "retry":
                     # keep this chat's order: stop here, the rest goes after the wait
                     return sent
+            if deferred and ids is not None:
+                return sent
+
+    async def _fold_cards(self, uow: UnitOfWork, row) -> None:
+        """New cards backed up behind the group's limit become one digest with a 接单 button
+        per ticket; their full cards follow as edits-turned-sends when they next change."""
+        from dialogs.events import Reply
+
+        from .rendering import payloads
+
+        waiting = [r for r in await uow.outbox.pending_for_chat(row.chat_id, "card")
+                   if r.id != row.id]
+        if len(waiting) < 1 or self.texts is None:
+            return
+        ids = [row.id] + [r.id for r in waiting]
+        tickets = [t for t in [await uow.desk.ticket(r.ticket_id, lock=False)
+                               for r in [row, *waiting] if r.ticket_id] if t is not None]
+        await uow.outbox.set_state(ids, "folded")
+        digest = payloads(Reply("agent_digest", {"tickets": tickets, "now": self.clock.now()}),
+                          self.texts)[-1]
+        digest["reply_markup"] = {"inline_keyboard": [
+            [{"text": f"{self.texts.button('agent_btn_take')} {t.number}",
+              "callback_data": f"d:take:{t.id}"}] for t in tickets[:20]]}
+        await uow.outbox.add(row.chat_id, digest, self.clock.now(), priority=3, purpose="digest",
+                             ref={"tickets": [t.id for t in tickets]})
 
     async def _send_one(self, row):
         method_cls = METHODS.get(row.method, SendMessage)
         try:
-            method = method_cls.model_validate({"chat_id": row.chat_id, **row.payload})
-            await self.bot(method)
-            return None
+            params = {"chat_id": row.chat_id, **row.payload}
+            if row.method == "editMessageText":
+                card_id = await self._card_message_id(row.ticket_id)
+                if card_id is None:
+                    # the card was folded into a digest or never sent: send it anew
+                    method_cls = SendMessage
+                else:
+                    params["message_id"] = card_id
+            result = await self.bot(method_cls.model_validate(params))
+            return None, getattr(result, "message_id", None)
+        except TelegramBadRequest as e:
+            if "not modified" in e.message:
+                return None, None
+            log.error("outbox %s: bad request, set aside: %s", row.id, e.message)
+            return ("fail", None, f"400 {e.message}"), None
         except TelegramRetryAfter as e:
             log.warning("outbox %s: 429, retry after %ss", row.id, e.retry_after)
-            return ("retry", timedelta(seconds=e.retry_after), "429")
+            return ("retry", timedelta(seconds=e.retry_after), "429"), None
         except (TelegramNetworkError, TelegramServerError) as e:
             delay = min(300.0, 2 ** row.attempts) * (0.5 + random.random())
             log.warning("outbox %s: %s, retry in %.1fs", row.id, type(e).__name__, delay)
-            return ("retry", timedelta(seconds=delay), type(e).__name__)
+            return ("retry", timedelta(seconds=delay), type(e).__name__), None
         except TelegramForbiddenError as e:
             log.warning("outbox %s: blocked (%s)", row.id, e.message)
-            return ("fail", None, f"403 {e.message}")
-        except TelegramBadRequest as e:
-            log.error("outbox %s: bad request, set aside: %s", row.id, e.message)
-            return ("fail", None, f"400 {e.message}")
+            return ("fail", None, f"403 {e.message}"), None
         except Exception as e:  # a bug must not stop the sender: set the row aside, say why
             log.exception("outbox %s: unexpected error", row.id)
-            return ("fail", None, repr(e))
+            return ("fail", None, repr(e)), None
+
+    async def _card_message_id(self, ticket_id: int | None) -> int | None:
+        if ticket_id is None:
+            return None
+        async with UnitOfWork(self.sessionmaker) as uow:
+            t = await uow.desk.ticket(ticket_id, lock=False)
+            return t.card_message_id if t is not None else None
 
     async def run(self) -> None:
         """Background loop: rows left by a crash or waiting on retry_after go out here."""

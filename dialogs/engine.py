@@ -8,6 +8,7 @@ from typing import Any
 from .clock import Clock
 from .events import Inbound, StepResult
 from .flows import complaint as complaint_flow
+from .flows import human as human_flow
 from .flows import menu as menu_flow
 from .flows import repair as repair_flow
 from .flows import start as start_flow
@@ -82,6 +83,10 @@ class Engine:
         if intercept is not None and await intercept(s, ev):
             return
 
+        if st.raw and ev.kind != "choice":
+            await st.handle(s, ev, None)
+            return
+
         if ev.kind == "choice":
             value = s.resolve_token(ev.token)
             if value is None:
@@ -134,6 +139,14 @@ class Engine:
 
     async def _command(self, s: Session, ev: Inbound) -> None:
         cmd = ev.text.split()[0].split("@")[0].lower() if ev.text.strip() else ""
+        if s.state["flow"] == "human":
+            # a person is on the other side: /cancel ends it, anything else is for them to read
+            if cmd == "/cancel":
+                await human_flow.end_by_owner(s)
+            else:
+                await STEPS[s.where].handle(s, Inbound("text", text=ev.text,
+                                                       message_id=ev.message_id), None)
+            return
         if cmd == "/start":
             await start_flow.on_start(s)
         elif cmd == "/menu":

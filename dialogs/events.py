@@ -24,6 +24,8 @@ class Inbound:
     # photo / voice / other media: the channel's file reference
     file_id: str = ""
     album_id: str = ""
+    # the channel's id of the owner's message, so a person can be shown it whole (relay)
+    message_id: int = 0
 
 
 @dataclass(slots=True)

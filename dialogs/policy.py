@@ -39,6 +39,15 @@ class Policy:
         self.home_locations: list[str] = raw["repair_locations"]["home"]
         self.public_spots: list[str] = raw["repair_locations"]["public_spots"]
         self.handoff_reply_minutes: int = raw.get("handoff", {}).get("reply_within", 3)
+        desk = raw.get("desk", {})
+        self.grab_urgent: bool = bool(desk.get("grab_urgent", False))
+        self.handoff_wait_minutes: int = int(desk.get("handoff_wait_minutes", 3))
+        self.escalation_reply_hours: int = int(desk.get("escalation_reply_hours", 2))
+        self.urge_interval_minutes: int = int(desk.get("urge_interval_minutes", 30))
+        self.departments: list[str] = list(desk.get("departments", ["工程部", "保洁", "安保"]))
+        self.eta_choices: list[int] = list(desk.get("eta_choices", [30, 60, 120]))
+        self.progress_steps: list[str] = list(desk.get("progress_steps", []))
+        self.escalation_reasons: list[str] = list(desk.get("escalation_reasons", []))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:

@@ -66,6 +66,7 @@ class TicketView:
     promised_arrive_by: datetime | None
     handler: str = ""
     attachments: int = 0
+    work: list[str] = field(default_factory=list)
     events: list[TicketEventView] = field(default_factory=list)
 
 
@@ -98,10 +99,21 @@ class Tickets(Protocol):
         self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
     ) -> None: ...
     async def withdraw(self, ticket_id: int, now: datetime) -> bool: ...
+    async def urge(self, ticket_id: int, now: datetime, interval_minutes: int) -> UrgeResult: ...
 
 
 class Handoffs(Protocol):
     async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int: ...
+    async def close(self, handoff_id: int, now: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class UrgeResult:
+    outcome: str  # sent / too_soon / escalated / closed
+    number: str
+    handler: str
+    overdue: bool
+    wait_minutes: int = 0
 
 
 @dataclass(slots=True)

@@ -117,8 +117,8 @@ class Session:
         self.state["choices"] = []
         self.state["labels"] = []
 
-    def effect(self, kind: str, **data: Any) -> None:
-        self.effects.append(Effect(kind, data))
+    def effect(self, effect_kind: str, /, **data: Any) -> None:
+        self.effects.append(Effect(effect_kind, data))
 
     # --- input --------------------------------------------------------------------------------
     def resolve_token(self, token: str) -> str | None:

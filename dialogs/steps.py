@@ -24,33 +24,35 @@ class Step:
     text_limit: int = 2000
     # later photos of an album go to the handler instead of being attached to the draft
     albums: bool = False
+    # every inbound kind goes to the handler as it is (a person is reading: nothing is "bad")
+    raw: bool = False
 
 
 STEPS: dict[str, Step] = {}
 
 
 def step(key: str, accepts: set[str] | frozenset[str], text_limit: int = 2000,
-         albums: bool = False):
+         albums: bool = False, raw: bool = False):
     """Register a step: decorate the prompt; the handler is attached with `.on`."""
 
     def deco(prompt: Prompt):
-        return _Pending(key, prompt, frozenset(accepts), text_limit, albums)
+        return _Pending(key, prompt, frozenset(accepts), text_limit, albums, raw)
 
     return deco
 
 
 class _Pending:
     def __init__(self, key: str, prompt: Prompt, accepts: frozenset[str], text_limit: int,
-                 albums: bool):
+                 albums: bool, raw: bool):
         self.key, self.prompt, self.accepts = key, prompt, accepts
-        self.text_limit, self.albums = text_limit, albums
+        self.text_limit, self.albums, self.raw = text_limit, albums, raw
 
     async def __call__(self, s: Session) -> None:
         await self.prompt(s)
 
     def on(self, handler: Handler) -> Handler:
         STEPS[self.key] = Step(
-            self.key, self.prompt, handler, self.accepts, self.text_limit, self.albums
+            self.key, self.prompt, handler, self.accepts, self.text_limit, self.albums, self.raw
         )
         return handler
 

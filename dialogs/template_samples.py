@@ -37,6 +37,11 @@ def contexts() -> list[dict[str, Any]]:
             owners_updated=0, links_added=10, retired=1 if flag else 0,
             errors=[(3, "bad_phone", "12345"), (5, "bad_salutation", "小姐")] if flag else [],
         )
+        from .ports import UrgeResult
+
+        ns = SimpleNamespace(**{k: getattr(t, k) for k in t.__dataclass_fields__},
+                             escalated=flag, emergency=flag, unit_verified=flag)
+        ns.work = ["工程部张师傅"] if flag else []
         out.append({
             "salutation": "王女士" if flag else "", "service_name": "悦居物业客服",
             "hotline": "400-800-1234", "now": NOW, "unit_label": "阳光花园3栋1单元3A室",
@@ -45,7 +50,7 @@ def contexts() -> list[dict[str, Any]]:
             "typed": "3F室", "has_options": flag, "place": "public" if flag else "home",
             "location": "厨房", "category_label": "水管/漏水", "description": t.description if flag else "",
             "photos": 2 if flag else 0, "urgent": flag, "slot": "今天下午" if flag else "",
-            "ticket_number": t.number if flag else "", "ticket": t, "t": t, "department": "工程部",
+            "ticket_number": t.number if flag else "", "ticket": t, "t": ns, "department": "工程部",
             "advice": "leak" if flag else "power", "suggested": flag, "count": 2 if flag else 0,
             "opening": flag, "what": "楼下装修噪音太大", "where": "3栋", "when": "昨天",
             "expect": "尽快处理", "plan": plan, "plans": [plan, plan, plan], "duty_agent": "值班客服小林",
@@ -56,6 +61,15 @@ def contexts() -> list[dict[str, Any]]:
             "summary": "楼道灯不亮", "database": "data/wuye.sqlite3", "path": "data/sample_owners.csv",
             "units": 9, "owners": 8, "report": report,
             "findings": [("sample", Finding("样例", "样例改写", 0))] if not flag else [],
+            "issues": [Finding("这个", "这个改写", 0)], "handler": "小林" if flag else "",
+            "work": ["工程部张师傅 今天15:00前"] if flag else [], "last_event": "已到场" if flag else "",
+            "reason": "already_taken" if flag else "state_closed", "workers": flag,
+            "worker": "张师傅", "what": "已到场", "agent": "小林",
+            "supervisors": ["周主管"] if flag else [], "hours": 2, "kind": "text" if flag else "photo",
+            "text": "水管还在漏 <急>", "phone": "13800000301", "by": "owner" if flag else "agent",
+            "tickets": [t], "due": NOW, "step": "维修人员已出发", "step_code": "departed",
+            "note": "已更换接头", "res": UrgeResult("escalated" if flag else "sent", t.number,
+                                                 "小林", flag, 5),
         })
     return out
 

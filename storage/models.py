@@ -120,7 +120,12 @@ class Ticket(Base):
     promised_contact_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     promised_arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
-    handler_agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # 首问责任制: the agent who took the ticket first owns it until it is closed
+    handler_agent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agents.id"))
+    card_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    escalated: Mapped[bool] = mapped_column(default=False)
+    last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    urge_count: Mapped[int] = mapped_column(default=0)
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -165,9 +170,10 @@ class Handoff(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
     state: Mapped[str] = mapped_column(sa.String(16), default="waiting")  # waiting/active/closed
-    agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    agent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OutboxMessage(Base):
@@ -188,6 +194,11 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str] = mapped_column(sa.Text, default="")
     ticket_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # what the message is for (owner, card, card_edit, relay, prompt, alert) and what it points at,
+    # so a reply to it in the agents' group finds its conversation or ticket
+    purpose: Mapped[str] = mapped_column(sa.String(16), default="owner")
+    ref: Mapped[dict] = mapped_column(JSONType, default=dict)
+    sent_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class ProcessedUpdate(Base):
@@ -196,3 +207,41 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Agent(Base):
+    """The roster: only its members act in the agents' group."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    role: Mapped[str] = mapped_column(sa.String(16), default="agent")  # agent / supervisor
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Worker(Base):
+    """Who does the work, per department; most are named and phoned, not in Telegram."""
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(sa.String(32), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    telegram_user_id: Mapped[str | None] = mapped_column(sa.String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class WorkOrder(Base):
+    """One department's part of a ticket, with its worker and time (000 §04: 工程部 then 保洁)."""
+
+    __tablename__ = "work_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    department: Mapped[str] = mapped_column(sa.String(32))
+    worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open / done
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(sa.Integer)

@@ -13,7 +13,8 @@ from .models import OutboxMessage, UTCDateTime
 LEASE = timedelta(seconds=60)
 
 _MARK_SENT = sa.text(
-    "UPDATE outbox SET state = 'sent', sent_at = :at, claimed_until = NULL WHERE id = :id"
+    "UPDATE outbox SET state = 'sent', sent_at = :at, claimed_until = NULL, "
+    "sent_message_id = :mid WHERE id = :id"
 ).bindparams(sa.bindparam("at", type_=UTCDateTime()))
 
 
@@ -23,10 +24,11 @@ class OutboxRepo:
 
     async def add(self, chat_id: str, payload: dict[str, Any], now: datetime, *,
                   method: str = "sendMessage", priority: int = 5,
-                  ticket_id: int | None = None) -> int:
+                  ticket_id: int | None = None, purpose: str = "owner",
+                  ref: dict[str, Any] | None = None) -> int:
         row = OutboxMessage(chat_id=str(chat_id), method=method, payload=payload,
                             priority=priority, state="pending", not_before=now, created_at=now,
-                            ticket_id=ticket_id)
+                            ticket_id=ticket_id, purpose=purpose, ref=ref or {})
         self.s.add(row)
         await self.s.flush()
         return row.id
@@ -56,14 +58,14 @@ class OutboxRepo:
                                else t.c.id.in_(list(await conn.scalars(pick))))
             .values(state="sending", claimed_until=now + LEASE, attempts=t.c.attempts + 1)
             .returning(t.c.id, t.c.chat_id, t.c.method, t.c.payload, t.c.attempts,
-                       t.c.priority)
+                       t.c.priority, t.c.purpose, t.c.ticket_id, t.c.ref)
         )
         rows = (await conn.execute(stmt)).all()
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
-    async def mark_sent(self, row_id: int, now: datetime) -> None:
+    async def mark_sent(self, row_id: int, now: datetime, message_id: int | None = None) -> None:
         conn = await self.s.connection()
-        await conn.execute(_MARK_SENT, {"id": row_id, "at": now})
+        await conn.execute(_MARK_SENT, {"id": row_id, "at": now, "mid": message_id})
 
     async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
         await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)
@@ -78,3 +80,14 @@ class OutboxRepo:
         return int(await self.s.scalar(
             sa.select(sa.func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.state.in_(("pending", "sending")))) or 0)
+
+    async def pending_for_chat(self, chat_id: str, purpose: str) -> list[OutboxMessage]:
+        return list(await self.s.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.chat_id == str(chat_id),
+                                           OutboxMessage.purpose == purpose,
+                                           OutboxMessage.state == "pending")
+            .order_by(OutboxMessage.id)))
+
+    async def set_state(self, ids: list[int], state: str) -> None:
+        await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                             .values(state=state, claimed_until=None))

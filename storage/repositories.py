@@ -269,6 +269,28 @@ class TicketRepo:
         self._event(ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
         return True
 
+    async def urge(self, ticket_id: int, now: datetime, interval_minutes: int):
+        from dialogs.ports import UrgeResult
+
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None or t.status not in OPEN_STATES:
+            return UrgeResult("closed", t.number if t else "", "", False)
+        promised = t.promised_arrive_by or t.promised_contact_by
+        overdue = promised is not None and now > promised
+        if t.last_urged_at is not None:
+            waited = (now - t.last_urged_at).total_seconds() / 60
+            if waited < interval_minutes:
+                return UrgeResult("too_soon", t.number, t.handler_name, overdue,
+                                  int(interval_minutes - waited) + 1)
+        t.urge_count += 1
+        t.last_urged_at = now
+        outcome = "escalated" if (t.urge_count >= 2 and overdue) else "sent"
+        if outcome == "escalated":
+            t.escalated = True
+        self._event(t.id, now, "owner", t.reporter_account_id,
+                    "urge_escalated" if outcome == "escalated" else "urge", None, None, "")
+        return UrgeResult(outcome, t.number, t.handler_name, overdue)
+
     def _event(self, ticket_id, at, actor_kind, actor_id, action, from_s, to_s, note) -> None:
         self.s.add(TicketEvent(ticket_id=ticket_id, at=at, actor_kind=actor_kind,
                                actor_id=actor_id, action=action, from_status=from_s,
@@ -291,7 +313,17 @@ class TicketRepo:
             unit_label=t.unit_label, created_at=t.created_at,
             promised_contact_by=t.promised_contact_by, promised_arrive_by=t.promised_arrive_by,
             handler=t.handler_name, attachments=int(n_att or 0), events=events,
+            work=await self._work(t.id) if with_events else [],
         )
+
+    async def _work(self, ticket_id: int) -> list[str]:
+        from .models import Worker, WorkOrder
+
+        rows = await self.s.execute(
+            sa.select(WorkOrder.department, Worker.name, WorkOrder.due_at)
+            .outerjoin(Worker, Worker.id == WorkOrder.worker_id)
+            .where(WorkOrder.ticket_id == ticket_id).order_by(WorkOrder.id))
+        return [f"{d}{n or ''}" for d, n, _ in rows]
 
 
 class HandoffRepo:
@@ -309,6 +341,11 @@ class HandoffRepo:
         self.s.add(h)
         await self.s.flush()
         return h.id
+
+    async def close(self, handoff_id: int, now: datetime) -> None:
+        await self.s.execute(sa.update(Handoff).where(
+            Handoff.id == handoff_id, Handoff.state.in_(("waiting", "active")))
+            .values(state="closed", closed_at=now))
 
 
 class AccountRepo:

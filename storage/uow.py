@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.ports import Ports
 
+from .desk_repo import DeskRepo
 from .outbox import OutboxRepo
 from .repositories import AccountRepo, HandoffRepo, RegistryRepo, TicketRepo
 
@@ -23,6 +24,7 @@ class UnitOfWork:
         self.tickets = TicketRepo(s)
         self.handoffs = HandoffRepo(s)
         self.outbox = OutboxRepo(s)
+        self.desk = DeskRepo(s)
         self.ports = Ports(registry=self.registry, tickets=self.tickets, handoffs=self.handoffs)
         return self
 

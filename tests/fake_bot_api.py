@@ -76,10 +76,15 @@ class FakeBotAPI:
         if method == "getMe":
             return web.json_response({"ok": True, "result": BOT_USER})
         if method in ("sendMessage", "sendPhoto", "editMessageText"):
-            msg = {"message_id": next(self._msg_ids), "date": int(time.time()),
+            mid = int(params["message_id"]) if method == "editMessageText" else next(self._msg_ids)
+            params["_message_id"] = mid
+            msg = {"message_id": mid, "date": int(time.time()),
                    "chat": {"id": int(params["chat_id"]), "type": "private"},
                    "from": BOT_USER, "text": params.get("text", "")}
             return web.json_response({"ok": True, "result": msg})
+        if method == "copyMessage":
+            params["_message_id"] = next(self._msg_ids)
+            return web.json_response({"ok": True, "result": {"message_id": params["_message_id"]}})
         return web.json_response({"ok": True, "result": True})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,7 +117,7 @@ class FakeBotAPI:
 
     def sent_to(self, chat_id: int | str) -> list[dict[str, Any]]:
         return [p for m, p in self.calls
-                if m in ("sendMessage", "sendPhoto", "editMessageText")
+                if m in ("sendMessage", "sendPhoto", "editMessageText", "copyMessage")
                 and str(p.get("chat_id")) == str(chat_id)]
 
 
@@ -143,6 +148,26 @@ class TgUser:
     async def _push(self, update: dict[str, Any], times: int = 1) -> list[dict[str, Any]]:
         await self.api.push(update, times=times)
         return self.new_messages()
+
+    async def reply_to(self, message_id: int, text: str) -> list[dict[str, Any]]:
+        """Reply to a message the bot sent into this chat (reply-threading)."""
+        replied = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
+                   "from": BOT_USER, "text": "..."}
+        return await self._push({"message": self._message(text=text, reply_to_message=replied)})
+
+    def find_button(self, label: str = "", data_prefix: str = "") -> dict[str, Any]:
+        """The newest button in this chat matching a label or a callback-data prefix."""
+        for p in reversed(self.all_messages()):
+            for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
+                for b in row:
+                    if (label and label in b["text"]) or (
+                            data_prefix and b.get("callback_data", "").startswith(data_prefix)):
+                        return b
+        raise AssertionError(f"no button {label or data_prefix!r}")
+
+    async def tap(self, label: str = "", data_prefix: str = "") -> list[dict[str, Any]]:
+        b = self.find_button(label, data_prefix)
+        return await self.press(b["text"], data=b["callback_data"])
 
     async def send(self, text: str) -> list[dict[str, Any]]:
         fields: dict[str, Any] = {"text": text}
@@ -186,7 +211,8 @@ class TgUser:
             assert matches, f"no button {label!r} in {[b['text'] for b in self.buttons()]}"
             data = matches[0]["callback_data"]
         query = {"id": f"cq{next(self._msg)}", "from": self.user, "chat_instance": "ci",
-                 "message": self._message(text="(prompt)", **{"from": BOT_USER}), "data": data}
+                 "message": {"message_id": 1, "date": int(time.time()), "chat": self.chat,
+                             "from": BOT_USER, "text": "(prompt)"}, "data": data}
         return await self._push({"callback_query": query}, times=times)
 
     def callback_answers(self) -> list[dict[str, Any]]:

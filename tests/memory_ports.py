@@ -55,6 +55,10 @@ class MemTickets:
     def __init__(self):
         self.rows: list[tuple[TicketDraft, TicketView]] = []
         self.counters: dict[str, int] = {}
+        self.urged: dict[int, datetime] = {}
+        self.urge_counts: dict[int, int] = {}
+
+    urge = None  # set below
 
     async def create(self, draft: TicketDraft, now: datetime, prefix: str) -> TicketView:
         n = self.counters[prefix] = self.counters.get(prefix, 0) + 1
@@ -103,13 +107,33 @@ class MemTickets:
         return True
 
 
+class MemTicketsUrge:
+    async def urge(self, ticket_id, now, interval_minutes):
+        from dialogs.ports import UrgeResult
+
+        view = self.rows[ticket_id - 1][1]
+        last = self.urged.get(ticket_id)
+        promised = view.promised_arrive_by or view.promised_contact_by
+        overdue = promised is not None and now > promised
+        if last is not None and (now - last).total_seconds() < interval_minutes * 60:
+            return UrgeResult("too_soon", view.number, view.handler, overdue, 1)
+        self.urged[ticket_id] = now
+        self.urge_counts[ticket_id] = self.urge_counts.get(ticket_id, 0) + 1
+        esc = self.urge_counts[ticket_id] >= 2 and overdue
+        return UrgeResult("escalated" if esc else "sent", view.number, view.handler, overdue)
+
+
 class MemHandoffs:
     def __init__(self):
         self.requests: list[tuple[int, int | None]] = []
+        self.closed: list[int] = []
 
     async def request(self, account_id, ticket_id, now):
         self.requests.append((account_id, ticket_id))
         return len(self.requests)
+
+    async def close(self, handoff_id, now):
+        self.closed.append(handoff_id)
 
 
 SAMPLE = [
@@ -124,3 +148,6 @@ SAMPLE = [
 
 def memory_ports(rows=None) -> Ports:
     return Ports(registry=MemRegistry(rows or SAMPLE), tickets=MemTickets(), handoffs=MemHandoffs())
+
+
+MemTickets.urge = MemTicketsUrge.urge

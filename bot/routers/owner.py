@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def to_inbound(message: Message) -> Inbound:
+    ev = _to_inbound(message)
+    ev.message_id = message.message_id
+    return ev
+
+
+def _to_inbound(message: Message) -> Inbound:
     if message.contact is not None:
         own = bool(message.from_user and message.contact.user_id == message.from_user.id)
         return Inbound("contact", phone=message.contact.phone_number, contact_is_own=own)
@@ -57,13 +63,38 @@ async def on_message(message: Message, bot: Bot, event_update: Update,
         update_id=event_update.update_id,
     )
     await _send_all(bot, message.chat.id, outcome.direct)
-    if outcome.outbox_ids:
+    if outcome.outbox_ids or outcome.desk_rows:
         await sender.deliver(outcome.outbox_ids)
+        if outcome.desk_rows:
+            await sender.deliver()
+
+
+async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
+                          sender: OutboxSender) -> None:
+    from storage.uow import UnitOfWork
+
+    from ..desk.owner_actions import handle_owner_tap
+
+    async with UnitOfWork(sessionmaker) as uow:
+        acc = await uow.desk.account_by_external("telegram", str(query.from_user.id))
+        alert = (await handle_owner_tap(desk, uow, acc.id, data) if acc is not None
+                 else desk.texts.render("owner_action_stale"))
+        if alert is None:
+            await uow.commit()
+    if alert:
+        await query.answer(alert, show_alert=True)
+    else:
+        await query.answer()
+        await sender.deliver()
 
 
 async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, texts: Texts,
-                      conversations: ConversationService, sender: OutboxSender) -> None:
+                      conversations: ConversationService, sender: OutboxSender,
+                      sessionmaker, desk) -> None:
     data = query.data or ""
+    if data.startswith("o:"):
+        await _owner_desk_tap(query, data, sessionmaker, desk, sender)
+        return
     # the token is only a pointer: its meaning is looked up in the server-side state
     token = data[len(CALLBACK_PREFIX):] if data.startswith(CALLBACK_PREFIX) else "forged"
     outcome = await conversations.handle(
@@ -81,8 +112,10 @@ async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, text
         await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await _send_all(bot, chat_id, outcome.direct)
-    if outcome.outbox_ids:
+    if outcome.outbox_ids or outcome.desk_rows:
         await sender.deliver(outcome.outbox_ids)
+        if outcome.desk_rows:
+            await sender.deliver()
 
 
 def make_router() -> Router:

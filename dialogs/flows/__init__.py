@@ -1,3 +1,3 @@
 """One flow per module; importing this package registers every step."""
 
-from . import complaint, consult, handoff, identify, menu, mine, repair, start  # noqa: F401
+from . import complaint, consult, handoff, human, identify, menu, mine, repair, start  # noqa: F401

@@ -85,4 +85,4 @@ def agent_card(s: Session, ticket: TicketView, draft: TicketDraft, *, update: bo
             "now": s.now(),
         },
     )
-    s.effect("agent_message", reply=card, ticket_id=ticket.id)
+    s.effect("agent_message", reply=card, ticket_id=ticket.id, purpose="card", update=update)

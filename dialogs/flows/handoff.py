@@ -1,42 +1,49 @@
-"""人工客服: the request is recorded and the owner told when a person will reply.
-(The relay itself belongs to the agent desk.)"""
+"""人工客服: in working hours the owner waits for a person (the human flow); outside them the
+owner is told when a person will reply and a consultation ticket is opened."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from ..events import Reply
 from ..session import Session
-from . import menu
+from ..steps import goto
+from . import filing, menu
 
 
 async def request_human(s: Session, topic: str = "") -> None:
-    await s.ports.handoffs.request(s.account_id, s.d.get("ticket_id"), s.now())
-    s.durable = True
     local = s.local_now()
-    in_hours = s.policy.in_working_hours(local)
-    if in_hours:
-        reply_by = s.now() + timedelta(minutes=s.policy.handoff_reply_minutes)
-    else:
-        reply_by = s.policy.next_working_start(local)
-    s.say("handoff_requested", in_hours=in_hours, minutes=s.policy.handoff_reply_minutes,
-          reply_by=reply_by, topic=topic)
-    s.effect("agent_message", reply=_agent_note(s, topic), ticket_id=None)
-    # what the owner had said so far is kept, so the person can pick it up
+    summary = s.d.get("what", "") or s.d.get("description", "")
+    # what the owner had said so far is kept, so they can pick it up after the person
     if s.d and s.state["flow"] in menu.RESUMABLE:
         s.state["paused"] = {"flow": s.state["flow"], "step": s.state["step"], "d": s.d}
+    if not s.policy.in_working_hours(local):
+        reply_by = s.policy.next_working_start(local)
+        draft = filing.build_draft(
+            s, kind="consult", category=None, urgent=False,
+            description=summary or s.label("handoff_after_hours_note"), location="",
+            details={"handoff": True, "topic": topic})
+        ticket = await filing.file_ticket(s, draft)
+        s.say("handoff_after_hours", reply_by=reply_by, ticket=ticket)
+        s.reset_dialog()
+        await menu.show_menu(s)
+        return
+    handoff_id = await s.ports.handoffs.request(s.account_id, s.d.get("ticket_id"), s.now())
+    s.durable = True
     s.reset_dialog()
-    await menu.show_menu(s)
+    s.d["handoff_id"] = handoff_id
+    s.d["since"] = s.now().isoformat()
+    s.effect("agent_message", reply=_agent_note(s, topic, summary), ticket_id=None,
+             purpose="handoff", ref={"handoff_id": handoff_id, "account_id": s.account_id},
+             buttons=[[("agent_btn_claim", f"d:claim:{handoff_id}")]])
+    await goto(s, "human.waiting")
 
 
-def _agent_note(s: Session, topic: str):
-    from ..events import Reply
-
+def _agent_note(s: Session, topic: str, summary: str) -> Reply:
     unit = s.profile.get("unit") or {}
     return Reply("agent_handoff_request", {
         "salutation": s.profile.get("salutation", ""),
         "unit_label": unit.get("label", ""),
         "unit_verified": bool(unit.get("verified")),
         "topic": topic,
-        "summary": s.d.get("what", "") or s.d.get("description", ""),
+        "summary": summary,
         "now": s.now(),
     })

@@ -62,7 +62,8 @@ async def ask_detail(s: Session) -> None:
         return
     rows = []
     if t.status in OPEN:
-        rows.append([(s.label("ticket_add"), "add"), (s.label("ticket_withdraw"), "withdraw")])
+        rows.append([(s.label("ticket_urge"), "urge"), (s.label("ticket_add"), "add")])
+        rows.append([(s.label("ticket_withdraw"), "withdraw")])
     rows.append([(s.label("back_to_list"), "list"), (s.label("back_to_menu"), "menu")])
     s.ask("mine_detail", rows, t=t)
 
@@ -80,6 +81,8 @@ async def on_detail(s: Session, ev: Inbound, value: str | None) -> None:
         await goto(s, "mine.detail")
     elif value == "add":
         await goto(s, "mine.add")
+    elif value == "urge":
+        await _urge(s, t)
     elif value == "withdraw":
         await goto(s, "mine.withdraw")
 
@@ -128,3 +131,20 @@ def _withdrawn_note(s: Session, t):
 
     return Reply("agent_ticket_withdrawn", {"number": t.number,
                                              "salutation": s.profile.get("salutation", "")})
+
+
+async def _urge(s: Session, t) -> None:
+    """催办: the handler (or the group when untaken) is alerted; a second 催办 on an overdue
+    ticket goes up to the supervisors; at most once per interval, with a polite answer either way."""
+    from ..events import Reply
+
+    res = await s.ports.tickets.urge(t.id, s.now(), s.policy.urge_interval_minutes)
+    s.say(f"mine_urge_{res.outcome}", t=t, res=res)
+    if res.outcome in ("sent", "escalated"):
+        s.durable = True
+        s.effect("agent_message", ticket_id=t.id, purpose="urge",
+                 supervisors=res.outcome == "escalated",
+                 reply=Reply("agent_urge", {"t": t, "res": res,
+                                            "salutation": s.profile.get("salutation", ""),
+                                            "now": s.now()}))
+    await goto(s, "mine.detail")

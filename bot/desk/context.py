@@ -1,0 +1,82 @@
+"""What every desk module needs: texts, policy, clock, the agents' chat, and the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs.clock import Clock
+from dialogs.engine import Engine
+from dialogs.events import Reply
+from dialogs.policy import Policy
+from dialogs.texts import Texts
+from storage.uow import UnitOfWork
+
+from ..rendering import payloads
+
+PRIORITY_OWNER = 1
+PRIORITY_RELAY = 2
+PRIORITY_CARD = 3
+PRIORITY_PROMPT = 3
+PRIORITY_CARD_EDIT = 4
+
+
+@dataclass
+class Desk:
+    texts: Texts
+    policy: Policy
+    clock: Clock
+    engine: Engine
+    agent_chat_id: str
+
+    def keyboard(self, rows: list[list[tuple[str, str]]]) -> dict[str, Any] | None:
+        """Agent-side buttons: (label key, callback data). The data is checked again on the
+        server when tapped; it only says what was asked for."""
+        if not rows:
+            return None
+        return {"inline_keyboard": [
+            [{"text": self.texts.button(k) if k in self.texts.buttons else k, "callback_data": d}
+             for k, d in row] for row in rows if row]}
+
+    async def to_agents(self, uow: UnitOfWork, template: str, ctx: dict[str, Any], *,
+                        rows: list[list[tuple[str, str]]] | None = None,
+                        purpose: str = "alert", ref: dict[str, Any] | None = None,
+                        ticket_id: int | None = None, priority: int = PRIORITY_PROMPT) -> list[int]:
+        if not self.agent_chat_id:
+            return []
+        ids = []
+        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
+        markup = self.keyboard(rows or [])
+        if markup:
+            parts[-1]["reply_markup"] = markup
+        for p in parts:
+            ids.append(await uow.outbox.add(self.agent_chat_id, p, self.clock.now(),
+                                            priority=priority, purpose=purpose, ref=ref,
+                                            ticket_id=ticket_id))
+        return ids
+
+    async def to_chat(self, uow: UnitOfWork, chat_id: str, template: str, ctx: dict[str, Any], *,
+                      rows: list[list[tuple[str, str]]] | None = None, purpose: str = "owner",
+                      ticket_id: int | None = None) -> list[int]:
+        ids = []
+        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
+        markup = self.keyboard(rows or [])
+        if markup:
+            parts[-1]["reply_markup"] = markup
+        for p in parts:
+            ids.append(await uow.outbox.add(chat_id, p, self.clock.now(),
+                                            priority=PRIORITY_OWNER, purpose=purpose,
+                                            ticket_id=ticket_id))
+        return ids
+
+    async def to_owner(self, uow: UnitOfWork, account_id: int, template: str,
+                       ctx: dict[str, Any], **kw: Any) -> list[int]:
+        """A message to the owner behind a ticket or a conversation (Telegram accounts only)."""
+        acc = await uow.desk.account(account_id)
+        if acc is None or acc.channel != "telegram":
+            return []
+        conv = await uow.desk.conversation(account_id)
+        profile = (conv.state or {}).get("profile", {}) if conv else {}
+        ctx = {"salutation": profile.get("salutation", ""), "hotline": self.policy.hotline,
+               "service_name": self.policy.service_name, **ctx}
+        return await self.to_chat(uow, acc.chat_id, template, ctx, **kw)

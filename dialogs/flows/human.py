@@ -1,0 +1,61 @@
+"""The owner talking to a person: the bot stops answering and relays every message (text, photo,
+album, voice, contact, sticker) to the agents' group; nothing the owner sends is dropped.
+waiting: nobody has taken the request yet (the owner may stop waiting); active: an agent has."""
+
+from __future__ import annotations
+
+from ..events import Inbound
+from ..session import Session
+from ..steps import step
+from . import menu
+
+
+@step("human.waiting", accepts={"choice"}, raw=True)
+async def ask_waiting(s: Session) -> None:
+    s.ask("handoff_waiting", [[(s.label("handoff_stop_waiting"), "stop")]],
+          minutes=s.policy.handoff_reply_minutes)
+
+
+@ask_waiting.on
+async def on_waiting(s: Session, ev: Inbound, value: str | None) -> None:
+    if value == "stop":
+        await end_by_owner(s)
+        return
+    _relay(s, ev)
+    if not s.d.get("acked"):
+        s.d["acked"] = True
+        s.say("handoff_relayed_while_waiting")
+
+
+@step("human.active", accepts=set(), raw=True)
+async def active(s: Session) -> None:
+    s.say("handoff_active", agent=s.d.get("agent", ""))
+
+
+@active.on
+async def on_active(s: Session, ev: Inbound, value: str | None) -> None:
+    _relay(s, ev)
+
+
+def _relay(s: Session, ev: Inbound) -> None:
+    first_of_album = not (ev.album_id and ev.album_id == s.d.get("album"))
+    if ev.album_id:
+        s.d["album"] = ev.album_id
+    s.effect("relay", handoff_id=s.d.get("handoff_id"), message_id=ev.message_id, kind=ev.kind,
+             text=ev.text, phone=ev.phone, header=first_of_album,
+             salutation=s.profile.get("salutation", ""),
+             unit_label=(s.profile.get("unit") or {}).get("label", ""),
+             ticket_number=s.d.get("ticket_number", ""))
+    s.durable = True
+
+
+async def end_by_owner(s: Session) -> None:
+    handoff_id = s.d.get("handoff_id")
+    if handoff_id:
+        await s.ports.handoffs.close(handoff_id, s.now())
+        s.effect("handoff_closed", handoff_id=handoff_id, by="owner",
+                 salutation=s.profile.get("salutation", ""))
+        s.durable = True
+    s.say("handoff_ended_by_owner")
+    s.reset_dialog()
+    await menu.show_menu(s)
