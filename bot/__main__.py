@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--replace", action="store_true",
                      help="retire owners missing from the file (their tickets stay)")
     sub.add_parser("lint-templates", help="check every template against 服务禁言")
+    from .roster_cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -43,14 +46,33 @@ async def _run_polling(settings: Settings) -> None:
     bot = build_bot(settings)
     dp, sender = build_dispatcher(app, bot)
     sender_task = asyncio.create_task(sender.run())
+    ticker_task = asyncio.create_task(_desk_ticker(app, sender))
     try:
         log.info("bot starting (long polling)")
         await dp.start_polling(bot, handle_signals=True)
     finally:
         sender.stop()
+        ticker_task.cancel()
         await sender_task
         await bot.session.close()
         await app.db.dispose()
+
+
+async def _desk_ticker(app, sender, every: float = 20.0) -> None:
+    """Owners left waiting for a person get their polite update (bot/desk/relay.py)."""
+    from storage.uow import UnitOfWork
+
+    from .desk.relay import nudge_waiting
+
+    while True:
+        try:
+            async with UnitOfWork(app.sessionmaker) as uow:
+                if await nudge_waiting(app.desk, uow):
+                    await uow.commit()
+                    sender.wake()
+        except Exception:
+            log.exception("desk ticker error")
+        await asyncio.sleep(every)
 
 
 async def _console(settings: Settings) -> None:
@@ -99,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.load()
     # the console prints to the same terminal: keep library chatter out of the chat
-    quiet = args.command in ("console", "import-owners", "lint-templates", "migrate") or (
+    quiet = args.command in ("console", "import-owners", "lint-templates", "migrate", "agents",
+                             "workers") or (
         args.command is None and not settings.bot_token)
     setup_logging("WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
                   settings.bot_token)
@@ -121,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_import(settings, args.file, args.replace))
     if command == "lint-templates":
         return _lint(settings)
+    if command in ("agents", "workers"):
+        from .roster_cli import run
+
+        return asyncio.run(run(settings, args))
     return 2
 
 
