@@ -41,19 +41,35 @@ async def _migrate(settings: Settings) -> None:
 async def _run_polling(settings: Settings) -> None:
     from .factory import build_app, build_bot, build_dispatcher
 
+    from .followups.scheduler import Scheduler, SchedulerLocked, SqliteSchedulerLock
+
     await _migrate(settings)
+    lock = None
+    if settings.database_url.startswith("sqlite"):
+        lock = SqliteSchedulerLock(settings.database_url)
+        try:
+            lock.acquire()
+        except SchedulerLocked as e:
+            print(str(e), file=sys.stderr)
+            raise SystemExit(2) from None
     app = build_app(settings)
     bot = build_bot(settings)
     dp, sender = build_dispatcher(app, bot)
+    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=sender.wake)
     sender_task = asyncio.create_task(sender.run())
     ticker_task = asyncio.create_task(_desk_ticker(app, sender))
+    scheduler_task = asyncio.create_task(scheduler.run())
     try:
         log.info("bot starting (long polling)")
         await dp.start_polling(bot, handle_signals=True)
     finally:
         sender.stop()
+        scheduler.stop()
         ticker_task.cancel()
+        scheduler_task.cancel()
         await sender_task
+        if lock is not None:
+            lock.release()
         await bot.session.close()
         await app.db.dispose()
 

@@ -52,7 +52,11 @@ class ConversationService:
         desk = self.desk
         for e in result.effects:
             data = e.data
-            if e.kind == "relay":
+            if e.kind == "survey_comment":
+                from .followups import survey
+
+                await survey.comment(desk, uow, account_id, data["survey_id"], data["text"])
+            elif e.kind == "relay":
                 await relay.relay_owner_message(desk, uow, chat_id, account_id, data)
             elif e.kind == "handoff_closed":
                 await desk.to_agents(uow, "agent_takeover_ended",

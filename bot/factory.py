@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,6 +20,7 @@ from storage.db import make_engine, make_sessionmaker
 from .conversation import ConversationService
 from .outbox_sender import OutboxSender
 from .desk.context import Desk
+from .followups.unreachable import owner_blocked
 from .routers import agents, owner
 from .settings import Settings
 
@@ -56,9 +58,11 @@ def build_bot(settings: Settings) -> Bot:
                default=DefaultBotProperties(parse_mode="HTML"))
 
 
-def build_dispatcher(app: App, bot: Bot) -> tuple[Dispatcher, OutboxSender]:
+def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, OutboxSender]:
     sender = OutboxSender(app.sessionmaker, bot, app.clock,
-                          group_chat_id=app.settings.agent_chat_id, texts=app.texts)
+                          group_chat_id=app.settings.agent_chat_id, texts=app.texts,
+                          **sender_options)
+    sender.on_blocked = partial(owner_blocked, app.desk)
     dp = Dispatcher(conversations=app.conversations, sender=sender, texts=app.texts,
                     app=app, desk=app.desk, sessionmaker=app.sessionmaker)
     dp.include_router(owner.make_router())

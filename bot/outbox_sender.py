@@ -21,7 +21,7 @@ from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
 from dialogs.clock import Clock
 from storage.uow import UnitOfWork
 
-from .rate_limit import WindowLimiter
+from .rate_limit import TokenBucket, WindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,18 @@ MAX_ATTEMPTS = 8
 
 class OutboxSender:
     def __init__(self, sessionmaker, bot: Bot, clock: Clock, *, poll_seconds: float = 1.0,
-                 group_chat_id: str = "", texts=None):
+                 group_chat_id: str = "", texts=None, rate: float = 28.0,
+                 chat_rate: float = 1.0, chat_burst: float = 3.0, rate_clock=None):
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.clock = clock
         self.group_chat_id = str(group_chat_id or "")
         self.texts = texts
         self.group_limit = WindowLimiter(GROUP_PER_MINUTE, timedelta(minutes=1))
+        # Telegram: ~30 messages a second overall, about one a second per chat
+        self.overall = TokenBucket(rate, max(1.0, rate), rate_clock)
+        self.per_chat = TokenBucket(chat_rate, chat_burst, rate_clock)
+        self.on_blocked = None  # set by the factory: an owner who blocked the bot
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
@@ -59,7 +64,30 @@ class OutboxSender:
             if not rows:
                 return sent
             deferred = False
+            held_chats: dict[str, timedelta] = {}
             for row in rows:
+                if row.chat_id in held_chats:
+                    # keep one chat's order: a later row waits behind an earlier deferred one
+                    async with UnitOfWork(self.sessionmaker) as uow:
+                        await uow.outbox.retry_later(
+                            row.id, self.clock.now() + held_chats[row.chat_id], "chat order")
+                        await uow.commit()
+                    continue
+                if row.chat_id != self.group_chat_id:
+                    wait = self.per_chat.wait(row.chat_id)
+                    if wait > 0:
+                        held_chats[row.chat_id] = timedelta(seconds=wait)
+                        async with UnitOfWork(self.sessionmaker) as uow:
+                            await uow.outbox.retry_later(
+                                row.id, self.clock.now() + timedelta(seconds=wait), "chat limit")
+                            await uow.commit()
+                        deferred = True
+                        continue
+                    self.per_chat.take(row.chat_id)
+                wait = self.overall.wait()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self.overall.take()
                 if row.chat_id == self.group_chat_id and self.group_chat_id:
                     # the agents' group is a scarce channel: wait for the window, and fold
                     # backed-up new cards into one digest
@@ -89,6 +117,8 @@ class OutboxSender:
                             await uow.outbox.retry_later(row.id, now + outcome[1], outcome[2])
                     else:
                         await uow.outbox.fail(row.id, outcome[2])
+                        if outcome[2].startswith("403") and self.on_blocked is not None:
+                            await self.on_blocked(uow, row)
                     await uow.commit()
                 if outcome is not None and outcome[0] == "retry":
                     # keep this chat's order: stop here, the rest goes after the wait

@@ -74,6 +74,13 @@ class Engine:
         if ev.kind == "command":
             await self._command(s, ev)
             return
+        if s.state.get("survey_comment") and s.state["flow"] != "human":
+            # the survey's optional comment: the next words the owner types are it
+            survey_id = s.state.pop("survey_comment")
+            if ev.kind == "text":
+                s.effect("survey_comment", survey_id=survey_id, text=ev.text)
+                s.durable = True
+                return
         st = STEPS.get(s.where)
         if st is None:
             await start_flow.on_start(s)

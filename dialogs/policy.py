@@ -118,6 +118,16 @@ class Policy:
             arrive_by = self.add_working_minutes(local_now, arrive) if arrive else None
         return Promise(contact_by, arrive_by, contact, arrive)
 
+    @property
+    def followups(self):
+        """Follow-up timing (回访, SLA, quiet hours) read from the same file."""
+        fp = self.__dict__.get("_followups")
+        if fp is None:
+            from .followup_policy import FollowUpPolicy
+
+            fp = self.__dict__["_followups"] = FollowUpPolicy(self)
+        return fp
+
     def complaint_plans(self, category: str) -> list[dict[str, str]]:
         return list(self.complaint_categories.get(category, {}).get("plans", []))
 

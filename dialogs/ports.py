@@ -40,6 +40,8 @@ class TicketDraft:
     attachments: list[dict[str, str]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     emergency: bool = False
+    # follow-ups created with the ticket, in its transaction: (kind, due, urgent)
+    followups: list[tuple[str, datetime, bool]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -25,10 +25,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "withdraw": (OPEN, "withdrawn"),
     "urge": (OPEN, None),
     "resend_survey": (("done", "closed"), None),
+    "delay": (("accepted", "dispatched", "in_progress"), None),
 }
 
 # actions an agent may take only on a ticket they own (a supervisor may take them on any)
-OWNER_ONLY = {"dispatch", "progress", "complete", "takeover", "resend_survey"}
+OWNER_ONLY = {"dispatch", "progress", "complete", "takeover", "resend_survey", "delay"}
 SUPERVISOR_ONLY = {"reassign"}
 
 

@@ -126,6 +126,11 @@ class Ticket(Base):
     escalated: Mapped[bool] = mapped_column(default=False)
     last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     urge_count: Mapped[int] = mapped_column(default=0)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the owner answered 已解决 on the completion message: the survey skips that question
+    owner_confirmed: Mapped[bool] = mapped_column(default=False)
+    # SLA clock paused (waiting on the owner or on parts) since this instant
+    sla_paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -245,3 +250,62 @@ class WorkOrder(Base):
     state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open / done
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class FollowUp(Base):
+    """A scheduled follow-up (survey, re-check, SLA reminder…), created in the same transaction
+    as the event that causes it and claimed under a lease, so it is neither dropped nor doubled."""
+
+    __tablename__ = "followups"
+    __table_args__ = (sa.Index("ix_followups_due", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    urgent: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending/claimed/done/cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Survey(Base):
+    """回访 answers, per ticket, with the handler, for reports."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="survey")  # survey/recheck/improvement/routine
+    handler_agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open/answered/no_answer
+    step: Mapped[str] = mapped_column(sa.String(16), default="overall")
+    overall: Mapped[int | None] = mapped_column(sa.Integer)
+    speed: Mapped[int | None] = mapped_column(sa.Integer)
+    attitude: Mapped[int | None] = mapped_column(sa.Integer)
+    solved: Mapped[bool | None] = mapped_column(sa.Boolean)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    mood: Mapped[str] = mapped_column(sa.String(8), default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Task(Base):
+    """Work for a person: a 差评回访 call-back, or a phone 回访 for an owner the bot cannot reach.
+    Closes only when its result is recorded."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))  # bad_review_callback / phone_survey
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(sa.Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")
+    result: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from dialogs.ports import OwnerMatch, TicketDraft, TicketEventView, TicketView
 from dialogs.units import UnitRef
 
 from .models import (
+    FollowUp,
     JSONType,
     UTCDateTime,
     Account,
@@ -197,6 +198,10 @@ class TicketRepo:
         for a in draft.attachments:
             self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
                                   created_at=now))
+        for kind, due, urgent in draft.followups:
+            self.s.add(FollowUp(kind=kind, ticket_id=t.id, account_id=draft.reporter_account_id,
+                                due_at=due, urgent=urgent, state="pending", attempts=0, data={},
+                                created_at=now))
         await self.s.flush()
         return await self._view(t, with_events=False)
 

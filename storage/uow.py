@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.ports import Ports
 
 from .desk_repo import DeskRepo
+from .followups_repo import FollowUpRepo
 from .outbox import OutboxRepo
 from .repositories import AccountRepo, HandoffRepo, RegistryRepo, TicketRepo
 
@@ -25,6 +26,7 @@ class UnitOfWork:
         self.handoffs = HandoffRepo(s)
         self.outbox = OutboxRepo(s)
         self.desk = DeskRepo(s)
+        self.followups = FollowUpRepo(s)
         self.ports = Ports(registry=self.registry, tickets=self.tickets, handoffs=self.handoffs)
         return self
 

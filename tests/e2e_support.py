@@ -35,7 +35,7 @@ async def start_bot(url: str, api: FakeBotAPI, clock) -> Harness:
                         agent_chat_id=str(AGENTS))
     app = build_app(settings, clock=clock)
     bot = build_bot(settings)
-    dp, sender = build_dispatcher(app, bot)
+    dp, sender = build_dispatcher(app, bot, chat_burst=1000)
     task = asyncio.create_task(dp.start_polling(bot, handle_as_tasks=False, polling_timeout=1,
                                                 handle_signals=False))
     return Harness(api, app, bot, dp, sender, task)

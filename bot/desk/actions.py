@@ -159,6 +159,7 @@ async def _eta(desk, uow, agent, args):
         raise Refusal("stale")
     now = desk.clock.now()
     due = now + timedelta(minutes=minutes)
+    await _sla_pause(desk, uow, t, pause=False)
     await uow.desk.add_work_order(t, dept, worker.id if worker else None, due, now, agent.id)
     name = worker.name if worker else ""
     await uow.desk.move(t, to, now, "agent", agent.id, "dispatch",
@@ -185,6 +186,13 @@ async def _progress_step(desk, uow, agent, args):
     except IndexError:
         raise Refusal("stale") from None
     now = desk.clock.now()
+    if step == DELAY_STEP:
+        rows = [[(desk.texts.button("agent_btn_delay", m=str(m // 60)), f"d:delay:{t.id}:{m}")
+                 for m in DELAY_CHOICES]]
+        await desk.to_agents(uow, "agent_choose_delay", {"number": t.number}, rows=rows,
+                             ticket_id=t.id)
+        return
+    await _sla_pause(desk, uow, t, pause=step in PAUSE_STEPS)
     await uow.desk.move(t, to, now, "agent", agent.id, "progress", step)
     await cards.refresh_card(desk, uow, t)
     due = None
@@ -211,12 +219,32 @@ async def _complete(desk, uow, agent, args):
 
 async def complete(desk: Desk, uow: UnitOfWork, agent: Agent, t: Ticket, note: str) -> None:
     to = _check(t, "complete", agent)
-    await uow.desk.move(t, to, desk.clock.now(), "agent", agent.id, "complete", note)
+    now = desk.clock.now()
+    await uow.desk.move(t, to, now, "agent", agent.id, "complete", note)
+    t.completed_at = now
+    await schedule_after_completion(desk, uow, t)
     await cards.refresh_card(desk, uow, t)
     await desk.to_owner(uow, t.reporter_account_id, "owner_completed",
                         {"number": t.number, "note": note, "agent": t.handler_name or agent.name},
                         rows=[[("owner_btn_solved", f"o:solved:{t.id}"),
                                ("owner_btn_unsolved", f"o:unsolved:{t.id}")]], ticket_id=t.id)
+
+
+async def schedule_after_completion(desk: Desk, uow: UnitOfWork, t: Ticket) -> None:
+    """回访 by kind of work, created in the completion's own transaction (DOMAIN.md)."""
+    from storage.followups_repo import SLA_KINDS
+
+    now = desk.clock.now()
+    await uow.followups.cancel(t.id, SLA_KINDS + ("survey",))
+    t.sla_paused_since = None
+    last = await uow.followups.last_routine_survey(t.reporter_account_id)
+    tz = desk.texts.tz
+    for due in desk.policy.followups.after_completion(
+            kind=t.kind, category=t.category, department=t.department, urgent=t.urgent,
+            local_done=now.astimezone(tz), last_routine=last.astimezone(tz) if last else None):
+        await uow.followups.add(due.kind, due.at, now, ticket_id=t.id,
+                                account_id=t.reporter_account_id, urgent=due.urgent,
+                                data=due.data)
 
 
 async def _complete_now(desk, uow, agent, args):
@@ -284,6 +312,91 @@ async def _release(desk, uow, agent, args):
     await relay.release(desk, uow, agent, h)
 
 
+DELAY_STEP = "延期"
+PAUSE_STEPS = ("等待配件", "等待业主确认")
+DELAY_CHOICES = (60, 120, 240, 1440)
+
+
+async def _sla_pause(desk: Desk, uow: UnitOfWork, t: Ticket, pause: bool) -> None:
+    """The SLA clock stops while the ticket waits on parts or on the owner; when the work goes on,
+    its pending deadlines move by the time it stood still."""
+    from storage.followups_repo import SLA_KINDS
+
+    now = desk.clock.now()
+    if pause and t.sla_paused_since is None:
+        t.sla_paused_since = now
+    elif not pause and t.sla_paused_since is not None:
+        stood = now - t.sla_paused_since
+        await uow.followups.shift(t.id, SLA_KINDS, stood)
+        if t.promised_arrive_by:
+            t.promised_arrive_by += stood
+        t.sla_paused_since = None
+
+
+async def _delay(desk, uow, agent, args):
+    """延期: the handler sets a new time; the owner hears an apology and that time."""
+    from storage.followups_repo import SLA_KINDS
+
+    t = await _ticket(uow, args[0])
+    to = _check(t, "progress", agent)
+    if args[1] not in DELAY_CHOICES:
+        raise Refusal("stale")
+    now = desk.clock.now()
+    new_time = now + timedelta(minutes=args[1])
+    t.promised_arrive_by = new_time
+    t.escalated = t.escalated
+    await uow.followups.cancel(t.id, SLA_KINDS)
+    for due in desk.policy.followups.sla(kind=t.kind, category=t.category, urgent=True,
+                                         local_created=now, deadline=new_time):
+        await uow.followups.add(due.kind, due.at, now, ticket_id=t.id, urgent=True)
+    await uow.desk.move(t, to, now, "agent", agent.id, "delay",
+                        desk.texts.env.filters["when"](new_time, now))
+    await cards.refresh_card(desk, uow, t)
+    await desk.to_owner(uow, t.reporter_account_id, "owner_delayed",
+                        {"number": t.number, "new_time": new_time}, ticket_id=t.id)
+
+
+async def _task(desk, uow, agent, args):
+    task = await uow.followups.task(args[0])
+    if task is None or task.state != "open":
+        raise Refusal("stale")
+    t = await _ticket(uow, task.ticket_id)
+    if task.agent_id not in (None, agent.id) and agent.role != "supervisor":
+        raise Refusal("not_yours", handler=t.handler_name)
+    await desk.to_agents(uow, "agent_task_prompt", {"number": t.number, "kind": task.kind},
+                         purpose="prompt", ticket_id=t.id,
+                         ref={"ticket_id": t.id, "action": "task_result", "task_id": task.id,
+                              "agent_id": agent.id})
+
+
+async def task_result(desk: Desk, uow: UnitOfWork, agent: Agent, task_id: int, text: str) -> None:
+    """The call-back and its result are recorded: the task closes, and a second follow-up later
+    checks the improvement (问题 → 改进 → 反馈)."""
+    task = await uow.followups.task(task_id)
+    if task is None or task.state != "open":
+        raise Refusal("stale")
+    now = desk.clock.now()
+    task.state, task.result, task.done_at, task.agent_id = "done", text, now, agent.id
+    t = await _ticket(uow, task.ticket_id)
+    uow.desk.event(t, now, "agent", agent.id, f"task_{task.kind}", None, None, text)
+    if task.kind == "bad_review_callback":
+        days = desk.policy.followups.improvement_days
+        await uow.followups.add("survey", now + timedelta(days=days), now, ticket_id=t.id,
+                                account_id=t.reporter_account_id, data={"kind": "improvement"})
+    await desk.to_agents(uow, "agent_done", {"number": t.number, "what": text, "agent": agent.name},
+                         ticket_id=t.id)
+
+
+async def _resurvey(desk, uow, agent, args):
+    t = await _ticket(uow, args[0])
+    _check(t, "resend_survey", agent)
+    now = desk.clock.now()
+    await uow.followups.add("survey", now, now, ticket_id=t.id, account_id=t.reporter_account_id,
+                            urgent=True, data={"kind": "survey", "manual": True})
+    await desk.to_agents(uow, "agent_done", {"number": t.number, "what": desk.texts.button(
+        "agent_btn_resurvey"), "agent": agent.name}, ticket_id=t.id)
+
+
 def _dept(desk: Desk, i: int) -> str:
     try:
         return desk.policy.departments[i]
@@ -309,5 +422,5 @@ ACTIONS = {
     "take": _take, "grab": _grab, "rsn": _reassign, "disp": _dispatch, "dept": _department,
     "wkr": _worker, "eta": _eta, "prog": _progress, "pstep": _progress_step, "done": _complete,
     "donenow": _complete_now, "esc": _escalate, "escr": _escalate_reason, "tkov": _takeover,
-    "claim": _claim, "rel": _release,
+    "claim": _claim, "rel": _release, "delay": _delay, "task": _task, "resurvey": _resurvey,
 }

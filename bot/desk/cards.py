@@ -23,7 +23,10 @@ def card_buttons(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
                 [("agent_btn_escalate", f"d:esc:{t.id}"), ("agent_btn_takeover", f"d:tkov:{t.id}"),
                  ("agent_btn_reassign", f"d:rsn:{t.id}")]]
     if t.status == "done":
-        return [[("agent_btn_takeover", f"d:tkov:{t.id}")]]
+        return [[("agent_btn_takeover", f"d:tkov:{t.id}"),
+                 ("agent_btn_resurvey", f"d:resurvey:{t.id}")]]
+    if t.status == "closed":
+        return [[("agent_btn_resurvey", f"d:resurvey:{t.id}")]]
     return []
 
 

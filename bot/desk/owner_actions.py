@@ -30,6 +30,10 @@ async def handle_owner_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: s
         return desk.texts.render("owner_action_stale")
     now = desk.clock.now()
     await uow.desk.move(t, v.to_status or t.status, now, "owner", account_id, machine_action)
+    if action == "solved":
+        t.owner_confirmed = True  # the survey will not ask again whether it is solved
+    else:
+        await uow.followups.cancel(t.id, ("survey",))
     await cards.refresh_card(desk, uow, t)
     if action == "solved":
         await desk.to_owner(uow, account_id, "owner_closed_thanks", {"number": t.number})

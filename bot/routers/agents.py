@@ -84,6 +84,8 @@ async def _prompt_reply(desk: Desk, uow: UnitOfWork, agent, ref: dict, text: str
             await actions.complete(desk, uow, agent, t, text)
         elif action == "escalate":
             await actions.escalate(desk, uow, agent, t, text)
+        elif action == "task_result":
+            await actions.task_result(desk, uow, agent, int(ref.get("task_id", 0)), text)
         elif action == "note":
             findings = check(text)
             if findings:

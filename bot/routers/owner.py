@@ -74,10 +74,12 @@ async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
     from storage.uow import UnitOfWork
 
     from ..desk.owner_actions import handle_owner_tap
+    from ..followups import survey
 
+    tap = survey.handle_tap if data.startswith("s:") else handle_owner_tap
     async with UnitOfWork(sessionmaker) as uow:
         acc = await uow.desk.account_by_external("telegram", str(query.from_user.id))
-        alert = (await handle_owner_tap(desk, uow, acc.id, data) if acc is not None
+        alert = (await tap(desk, uow, acc.id, data) if acc is not None
                  else desk.texts.render("owner_action_stale"))
         if alert is None:
             await uow.commit()
@@ -92,7 +94,7 @@ async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, text
                       conversations: ConversationService, sender: OutboxSender,
                       sessionmaker, desk) -> None:
     data = query.data or ""
-    if data.startswith("o:"):
+    if data.startswith(("o:", "s:")):
         await _owner_desk_tap(query, data, sessionmaker, desk, sender)
         return
     # the token is only a pointer: its meaning is looked up in the server-side state

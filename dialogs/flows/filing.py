@@ -28,7 +28,12 @@ def build_draft(
     unit = p.get("unit") or {}
     promise = s.policy.promise(kind, category, urgent, s.local_now())
     attachments = list(s.d.get("attachments", [])) + list(s.state.get("pending_attachments", []))
+    # SLA: a reminder at 80% of the promised time and an escalation when it is overdue
+    sla = s.policy.followups.sla(kind=kind, category=category, urgent=urgent,
+                                 local_created=s.local_now(),
+                                 deadline=promise.arrive_by or promise.contact_by)
     return TicketDraft(
+        followups=[(d.kind, d.at, d.urgent) for d in sla] if kind != "consult" else [],
         kind=kind,
         category=category,
         department=s.policy.department(kind, category),

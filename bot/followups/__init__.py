@@ -1,0 +1,1 @@
+"""Automatic follow-ups: the survey dialog, the scheduler that claims due rows, and tasks."""

@@ -1,0 +1,223 @@
+"""Claims due follow-ups and carries them out, each in its own transaction with the messages it
+causes (outbox). A restart neither drops nor repeats a row; rows overdue at start-up are due at
+once, still subject to quiet hours. On SQLite only one scheduler may run per database file."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from datetime import timedelta
+
+from storage.models import FollowUp
+from storage.uow import UnitOfWork
+
+from ..desk import cards
+from ..desk.context import Desk
+from . import survey
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerLocked(RuntimeError):
+    pass
+
+
+class SqliteSchedulerLock:
+    """A second scheduler on the same SQLite file refuses to start (an OS lock beside the file,
+    released by the kernel if the process dies)."""
+
+    def __init__(self, database_url: str):
+        path = database_url.split(":///", 1)[-1]
+        self.path = f"{path}.scheduler.lock"
+        self.fh = None
+
+    def acquire(self) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        self.fh = open(self.path, "w")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            self.fh = None
+            raise SchedulerLocked(
+                f"another scheduler is already running on this SQLite database ({self.path}); "
+                "run one instance per SQLite file, or use PostgreSQL for several") from None
+        self.fh.write(str(os.getpid()))
+        self.fh.flush()
+
+    def release(self) -> None:
+        if self.fh is not None:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+class Scheduler:
+    def __init__(self, sessionmaker, desk: Desk, *, wake_sender=None, poll_seconds: float = 15.0):
+        self.sessionmaker = sessionmaker
+        self.desk = desk
+        self.clock = desk.clock
+        self.wake_sender = wake_sender
+        self.poll_seconds = poll_seconds
+        self._stopping = False
+
+    async def tick(self) -> int:
+        """Carry out every due follow-up; returns how many were handled."""
+        handled = 0
+        while True:
+            async with UnitOfWork(self.sessionmaker) as uow:
+                rows = await uow.followups.claim(self.clock.now())
+                await uow.commit()
+            if not rows:
+                break
+            for f in rows:
+                try:
+                    async with UnitOfWork(self.sessionmaker) as uow:
+                        fresh = await uow.followups.get(f.id)
+                        if fresh is not None and fresh.state == "claimed":
+                            await self._one(uow, fresh)
+                        await uow.commit()
+                    handled += 1
+                except Exception:
+                    # the lease runs out and the row is tried again; one bad row stops nothing
+                    log.exception("follow-up %s failed", f.id)
+        if handled and self.wake_sender:
+            self.wake_sender()
+        return handled
+
+    async def _one(self, uow: UnitOfWork, f: FollowUp) -> None:
+        desk, now = self.desk, self.clock.now()
+        fp = desk.policy.followups
+        local = now.astimezone(desk.texts.tz)
+        later = fp.defer_quiet(local, urgent=f.urgent)
+        if later > local:
+            # quiet hours (21:00–08:00): nothing but urgent matters; the rest waits for morning
+            uow.followups.reschedule(f, later)
+            return
+        t = await uow.desk.ticket(f.ticket_id) if f.ticket_id else None
+        handler = HANDLERS.get(f.kind)
+        if handler is not None and t is not None:
+            try:
+                await handler(self, uow, f, t)
+            except _Rescheduled:
+                return  # the SLA clock is paused: looked at again later
+        uow.followups.done(f, now)
+
+    # --- kinds ----------------------------------------------------------------------------------
+    async def _survey(self, uow, f, t) -> None:
+        desk = self.desk
+        kind = (f.data or {}).get("kind", "survey")
+        account = await uow.desk.account(f.account_id or t.reporter_account_id)
+        if account is None:
+            return
+        if account.unreachable or account.channel != "telegram":
+            await phone_task(desk, uow, t, kind)
+            return
+        await survey.start(desk, uow, t, account.id, kind)
+
+    async def _reminder(self, uow, f, t) -> None:
+        sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))
+        if sv is None or sv.state != "open":
+            return
+        sv.reminded_at = self.clock.now()
+        await survey.ask(self.desk, uow, sv, t, reminder=True)
+        fp = self.desk.policy.followups
+        await uow.followups.add("survey_expire", self.clock.now() + timedelta(hours=fp.expire_hours),
+                                self.clock.now(), ticket_id=t.id, account_id=sv.account_id,
+                                data={"survey_id": sv.id})
+
+    async def _expire(self, uow, f, t) -> None:
+        sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))
+        if sv is None or sv.state != "open":
+            return
+        sv.state = "no_answer"
+        uow.desk.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
+
+    async def _sla_warn(self, uow, f, t) -> None:
+        if t.status not in ("new", "accepted", "dispatched", "in_progress"):
+            return
+        if t.sla_paused_since is not None:
+            uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
+            raise _Rescheduled
+        await self.desk.to_agents(uow, "agent_sla_warn",
+                                  {"number": t.number, "handler": t.handler_name,
+                                   "deadline": t.promised_arrive_by or t.promised_contact_by},
+                                  ticket_id=t.id)
+
+    async def _sla_overdue(self, uow, f, t) -> None:
+        if t.status not in ("new", "accepted", "dispatched", "in_progress"):
+            return
+        if t.sla_paused_since is not None:
+            uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
+            raise _Rescheduled
+        desk = self.desk
+        t.escalated = True
+        uow.desk.event(t, self.clock.now(), "system", None, "overdue", None, None, "")
+        sups = await uow.desk.supervisors()
+        ctx = {"number": t.number, "handler": t.handler_name,
+               "deadline": t.promised_arrive_by or t.promised_contact_by,
+               "supervisors": [s.name for s in sups]}
+        rows = [[(desk.texts.button("agent_btn_delay", m=_hours(m)), f"d:delay:{t.id}:{m}")
+                 for m in DELAY_CHOICES]]
+        await desk.to_agents(uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=rows)
+        for s in sups:
+            await desk.to_chat(uow, s.telegram_user_id, "agent_sla_overdue", ctx, purpose="alert",
+                               ticket_id=t.id)
+        await cards.refresh_card(desk, uow, t)
+
+    async def _task_deadline(self, uow, f, t) -> None:
+        task = await uow.followups.task((f.data or {}).get("task_id", 0))
+        if task is None or task.state != "open":
+            return
+        sups = await uow.desk.supervisors()
+        ctx = {"number": t.number, "handler": t.handler_name, "supervisors": [s.name for s in sups]}
+        await self.desk.to_agents(uow, "agent_task_overdue", ctx, ticket_id=t.id,
+                                  rows=[[("agent_btn_task_result", f"d:task:{task.id}")]])
+        for s in sups:
+            await self.desk.to_chat(uow, s.telegram_user_id, "agent_task_overdue", ctx,
+                                    purpose="alert", ticket_id=t.id)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("scheduler loop error")
+            await asyncio.sleep(self.poll_seconds)
+
+    def stop(self) -> None:
+        self._stopping = True
+
+
+class _Rescheduled(Exception):
+    pass
+
+
+DELAY_CHOICES = (60, 120, 240, 1440)
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes // 60}"
+
+
+async def phone_task(desk: Desk, uow: UnitOfWork, t, kind: str) -> None:
+    """An owner the bot cannot reach (blocked, or not on Telegram) gets a phone 回访 instead."""
+    now = desk.clock.now()
+    task = await uow.followups.new_task("phone_survey", t.id, t.handler_agent_id,
+                                        now + timedelta(days=1), now)
+    await desk.to_agents(uow, "agent_phone_survey",
+                         {"number": t.number, "handler": t.handler_name, "phone": t.contact_phone,
+                          "unit_label": t.unit_label, "kind": kind}, ticket_id=t.id,
+                         rows=[[("agent_btn_task_result", f"d:task:{task.id}")]])
+
+
+HANDLERS = {
+    "survey": Scheduler._survey,
+    "survey_reminder": Scheduler._reminder,
+    "survey_expire": Scheduler._expire,
+    "sla_warn": Scheduler._sla_warn,
+    "sla_overdue": Scheduler._sla_overdue,
+    "task_deadline": Scheduler._task_deadline,
+}

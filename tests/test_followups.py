@@ -1,0 +1,284 @@
+"""Follow-ups on the fake clock through the real bot: each schedule fires once at its time, quiet
+hours defer, surveys, reminders, bad reviews, SLA reminders and escalations, restarts, 403."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bot.followups.scheduler import Scheduler, SchedulerLocked, SqliteSchedulerLock
+from storage.models import Account, FollowUp, OutboxMessage, Survey, Task, Ticket
+from storage.uow import UnitOfWork
+
+from .e2e_support import AGENTS, env, start_bot, stop_bot, texts  # noqa: F401
+from .fake_bot_api import TgUser
+from .test_e2e_desk import BOSS, LIN, group_user, owner_with_repair, roster, ticket
+
+
+def scheduler(env) -> Scheduler:
+    return Scheduler(env.app.sessionmaker, env.app.desk)
+
+
+async def tick(env) -> int:
+    n = await scheduler(env).tick()
+    await env.sender.deliver()
+    return n
+
+
+async def complete_ticket(env, owner, *, urgent=False) -> Ticket:
+    lin = group_user(env, LIN, "小林")
+    try:
+        await lin.tap(data_prefix="d:take:")
+    except AssertionError:
+        await lin.tap(data_prefix="d:grab:")  # urgent tickets are offered to be grabbed
+    await lin.tap(data_prefix="d:done:")
+    await lin.tap("直接完成")
+    owner.new_messages()
+    return await ticket(env)
+
+
+async def urgent_repair(env, uid=6401) -> TgUser:
+    owner = TgUser(env.api, uid, "王芳")
+    await owner.send("/start")
+    await owner.share_contact("13800000301")
+    await owner.press("是")
+    await owner.press("报修")
+    await owner.press("卧室")
+    await owner.press("电路/停电")
+    await owner.send("卧室插座冒火花")
+    await owner.press("没有照片")
+    await owner.press("紧急")
+    await owner.press("尽快上门")
+    await owner.press("确认")
+    return owner
+
+
+async def test_urgent_repair_survey_fires_once_30_minutes_after_completion(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.clock.advance(minutes=29)
+    await tick(env)
+    assert "回访" not in texts(owner.new_messages())
+    env.clock.advance(minutes=1)
+    await tick(env)
+    seen = owner.new_messages()
+    assert "1/5 请问您对这次服务总体满意吗" in texts(seen)
+    await tick(env)
+    assert owner.new_messages() == []  # once
+
+
+async def test_survey_answers_are_stored_and_solved_is_skipped_after_yijiejue(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    await owner.tap("已解决")
+    env.clock.advance(minutes=30)
+    await tick(env)
+    await owner.tap("非常满意")
+    await owner.tap("🙂 满意")
+    seen = await owner.tap("非常满意")
+    assert "5/5" in texts(seen) and "4/5" not in texts(seen)  # 问题是否已解决 skipped
+    seen = await owner.send("师傅很专业,谢谢")
+    assert "感谢" in texts(seen)
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        sv = await uow.session.scalar(sa.select(Survey))
+    assert (sv.overall, sv.speed, sv.attitude, sv.solved) == (5, 4, 5, True)
+    assert sv.comment == "师傅很专业,谢谢" and sv.mood == "happy" and sv.handler_name == "小林"
+    assert (await ticket(env)).status == "closed"
+    # an old survey button changes nothing
+    seen = await owner.press("x", data=f"s:{sv.id}:overall:1")
+    assert (await ticket(env)).status == "closed"
+
+
+async def test_bad_score_reopens_opens_callback_task_and_checks_improvement_later(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.clock.advance(minutes=30)
+    await tick(env)
+    await owner.tap("非常不满意")
+    await owner.tap("不满意")
+    await owner.tap("一般")
+    await owner.tap("否,还没解决")
+    seen = await owner.tap("跳过")
+    assert "小林将在今天11:30前与您电话联系" in texts(seen)
+    t = await ticket(env)
+    assert t.status == "in_progress"
+    alert = [p for p in env.api.sent_to(AGENTS) if "差评回访" in p["text"]]
+    assert alert and env.api.sent_to(BOSS)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap("记录回访结果")
+    prompt = env.api.sent_to(AGENTS)[-1]
+    await lin.reply_to(prompt["_message_id"], "已致电业主,重新更换插座,业主认可")
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        task = await uow.session.scalar(sa.select(Task))
+        later = await uow.session.scalar(sa.select(FollowUp).where(
+            FollowUp.kind == "survey", FollowUp.state == "pending"))
+    assert task.state == "done" and "重新更换" in task.result
+    assert later.data == {"kind": "improvement"}
+    assert later.due_at - env.clock.now() == timedelta(days=3)
+
+
+async def test_unanswered_survey_gets_one_reminder_then_closes_as_no_answer(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.clock.advance(minutes=30)
+    await tick(env)
+    owner.new_messages()
+    env.clock.advance(hours=24)
+    await tick(env)
+    assert "还没有收到您的评价" in texts(owner.new_messages())
+    env.clock.advance(hours=47)
+    await tick(env)
+    env.clock.advance(hours=1)
+    await tick(env)
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        sv = await uow.session.scalar(sa.select(Survey))
+    assert sv.state == "no_answer"
+    assert owner.new_messages() == []  # one reminder only
+
+
+async def test_quiet_hours_defer_ordinary_follow_ups_to_the_morning(env):
+    await roster(env)
+    owner = await owner_with_repair(env)  # ordinary repair
+    await complete_ticket(env, owner)
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        f = await uow.session.scalar(sa.select(FollowUp).where(FollowUp.kind == "survey")
+                                     .order_by(FollowUp.due_at).limit(1))
+        f.due_at = env.clock.now() + timedelta(hours=12)  # 22:00 Shanghai
+        fid = f.id
+        await uow.commit()
+    env.clock.advance(hours=12)
+    await tick(env)
+    assert "回访" not in texts(owner.new_messages())
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        f = await uow.session.get(FollowUp, fid)
+    assert f.state == "pending"
+    assert f.due_at.astimezone(env.app.texts.tz).hour == 8
+    env.clock.advance(hours=10)
+    await tick(env)
+    assert "1/5" in texts(owner.new_messages())
+
+
+async def test_sla_reminder_escalation_and_delay_with_apology(env):
+    await roster(env)
+    owner = await owner_with_repair(env)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap(data_prefix="d:take:")
+    owner.new_messages()
+    env.clock.advance(minutes=193)  # 80% of 240 working minutes
+    await tick(env)
+    assert any("即将超时" in p["text"] for p in env.api.sent_to(AGENTS))
+    env.clock.advance(minutes=60)
+    await tick(env)
+    assert any("已超时" in p["text"] for p in env.api.sent_to(AGENTS))
+    assert env.api.sent_to(BOSS)
+    await lin.tap("延期2小时")
+    seen = texts(owner.new_messages())
+    assert "非常抱歉" in seen and "需要延后" in seen
+
+
+async def test_waiting_for_parts_pauses_the_sla_clock(env):
+    await roster(env)
+    owner = await owner_with_repair(env)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap(data_prefix="d:take:")
+    await lin.tap(data_prefix="d:prog:")
+    await lin.tap("等待配件")
+    env.clock.advance(hours=3)
+    await lin.tap(data_prefix="d:prog:")
+    await lin.tap("正在维修")
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        warn = await uow.session.scalar(sa.select(FollowUp).where(FollowUp.kind == "sla_warn"))
+    # created 10:00 with the reminder at 13:12; three hours stood still → 16:12
+    assert warn.due_at.astimezone(env.app.texts.tz).strftime("%H:%M") == "16:12"
+
+
+async def test_restart_between_commit_and_send_sends_the_survey_once(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.clock.advance(minutes=30)
+    assert await scheduler(env).tick() >= 1  # committed, not sent: the process "dies" here
+    await stop_bot(env)
+    h2 = await start_bot(env.url, env.api, env.clock)
+    try:
+        assert await h2.sender.deliver() >= 1
+        assert await Scheduler(h2.app.sessionmaker, h2.app.desk).tick() == 0
+        assert await h2.sender.deliver() == 0
+        surveys = [m for m in owner.all_messages() if "1/5" in m.get("text", "")]
+        assert len(surveys) == 1
+    finally:
+        await stop_bot(h2)
+
+
+async def test_blocked_owner_is_marked_unreachable_handler_told_survey_by_phone(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.api.failures["sendMessage"] = [
+        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})]
+    env.clock.advance(minutes=30)
+    await tick(env)
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        acc = await uow.session.scalar(sa.select(Account).where(Account.external_id == "6401"))
+        task = await uow.session.scalar(sa.select(Task))
+        failed = await uow.session.scalar(sa.select(OutboxMessage).where(
+            OutboxMessage.state == "failed"))
+    assert acc.unreachable and failed.attempts == 1
+    assert task is not None and task.kind == "phone_survey"
+    group = texts(env.api.sent_to(AGENTS))
+    assert "无法接收" in group and "电话回访任务" in group
+
+
+async def test_agent_can_resend_a_survey_from_the_card(env):
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap("重发回访")
+    await tick(env)
+    assert "1/5" in texts(owner.new_messages())
+
+
+async def test_two_claimers_take_each_row_once(sessionmaker):
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    async with UnitOfWork(sessionmaker) as uow:
+        for i in range(60):
+            await uow.followups.add("noop", now, now)
+        await uow.commit()
+
+    async def claimer() -> list[int]:
+        got = []
+        while True:
+            async with UnitOfWork(sessionmaker) as uow:
+                rows = await uow.followups.claim(now, limit=7)
+                await uow.commit()
+            if not rows:
+                return got
+            got += [r.id for r in rows]
+            await asyncio.sleep(0)
+
+    a, b = await asyncio.gather(claimer(), claimer())
+    assert len(a) + len(b) == 60 and not set(a) & set(b)
+
+
+def test_second_scheduler_on_one_sqlite_file_refuses(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
+    first = SqliteSchedulerLock(url)
+    first.acquire()
+    try:
+        second = SqliteSchedulerLock(url)
+        try:
+            second.acquire()
+            raise AssertionError("second scheduler started")
+        except SchedulerLocked as e:
+            assert "already running" in str(e)
+    finally:
+        first.release()
