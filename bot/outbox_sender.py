@@ -42,7 +42,9 @@ class OutboxSender:
         self.texts = texts
         self.group_limit = WindowLimiter(GROUP_PER_MINUTE, timedelta(minutes=1))
         # Telegram: ~30 messages a second overall, about one a second per chat
-        self.overall = TokenBucket(rate, max(1.0, rate), rate_clock)
+        # paced, not bursty: a burst of `rate` on top of the steady rate would break the
+        # one-second window Telegram counts in
+        self.overall = TokenBucket(rate, 1.0, rate_clock)
         self.per_chat = TokenBucket(chat_rate, chat_burst, rate_clock)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
         self.poll_seconds = poll_seconds
