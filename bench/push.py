@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ async def run(count: int, url: str) -> dict:
         await migrate(db)
         engine = make_engine(db)
         sm = make_sessionmaker(engine)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [{"chat_id": str(100_000 + i), "method": "sendMessage",
                  "payload": {"text": f"您的工单进度更新 #{i}", "parse_mode": "HTML"},
                  "priority": 1, "state": "pending", "attempts": 0, "not_before": now,

@@ -40,7 +40,6 @@ async def _migrate(settings: Settings) -> None:
 
 async def _run_polling(settings: Settings) -> None:
     from .factory import build_app, build_bot, build_dispatcher
-
     from .followups.scheduler import Scheduler, SchedulerLocked, SqliteSchedulerLock
 
     await _migrate(settings)

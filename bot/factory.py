@@ -18,9 +18,9 @@ from dialogs.texts import Texts
 from storage.db import make_engine, make_sessionmaker
 
 from .conversation import ConversationService
-from .outbox_sender import OutboxSender
 from .desk.context import Desk
 from .followups.unreachable import owner_blocked
+from .outbox_sender import OutboxSender
 from .routers import agents, owner
 from .settings import Settings
 

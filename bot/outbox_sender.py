@@ -47,6 +47,7 @@ class OutboxSender:
         self.overall = TokenBucket(rate, 1.0, rate_clock)
         self.per_chat = TokenBucket(chat_rate, chat_burst, rate_clock)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
+        self._resume_at = None
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
@@ -60,6 +61,8 @@ class OutboxSender:
         sent = 0
         while True:
             now = self.clock.now()
+            if self._resume_at is not None and now < self._resume_at:
+                return sent  # Telegram said 429: no request before retry_after has passed
             async with UnitOfWork(self.sessionmaker) as uow:
                 rows = await uow.outbox.claim(now, ids=ids, min_age=min_age)
                 await uow.commit()
@@ -171,6 +174,7 @@ class OutboxSender:
             return ("fail", None, f"400 {e.message}"), None
         except TelegramRetryAfter as e:
             log.warning("outbox %s: 429, retry after %ss", row.id, e.retry_after)
+            self._resume_at = self.clock.now() + timedelta(seconds=e.retry_after)
             return ("retry", timedelta(seconds=e.retry_after), "429"), None
         except (TelegramNetworkError, TelegramServerError) as e:
             delay = min(300.0, 2 ** row.attempts) * (0.5 + random.random())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import json
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,20 +15,18 @@ from dialogs.ports import OwnerMatch, TicketDraft, TicketEventView, TicketView
 from dialogs.units import UnitRef
 
 from .models import (
-    FollowUp,
-    JSONType,
-    UTCDateTime,
     Account,
     Attachment,
-    Conversation,
+    FollowUp,
     Handoff,
+    JSONType,
     Owner,
-    ProcessedUpdate,
     Ticket,
     TicketCounter,
     TicketEvent,
     Unit,
     UnitOwner,
+    UTCDateTime,
 )
 
 OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
@@ -48,7 +46,7 @@ _FIRST_TIME_SQL = (
 
 def _sqlite_time(when: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so both paths read alike."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 _OPEN = sa.text(
@@ -389,7 +387,7 @@ class AccountRepo:
         return self._raw or None
 
     async def open_conversation(self, channel: str, external_id: str, chat_id: str,
-                                display_name: str, now: datetime) -> "ConversationRow":
+                                display_name: str, now: datetime) -> ConversationRow:
         """The account and its conversation state in one query (the hot path of every step)."""
         raw = await self._sqlite()
         if raw is not None:
@@ -407,7 +405,7 @@ class AccountRepo:
             await conn.execute(_NEW_CONV, {"aid": row.id, "state": {}, "at": now})
         return ConversationRow(row.id, row.owner_id, row.phone or "", dict(row.state or {}))
 
-    async def save_conversation(self, conv: "ConversationRow", state: dict[str, Any],
+    async def save_conversation(self, conv: ConversationRow, state: dict[str, Any],
                                 now: datetime) -> None:
         raw = await self._sqlite()
         if raw is not None:

@@ -23,7 +23,7 @@ class InlineConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
-    async def _connect(self) -> "InlineConnection":
+    async def _connect(self) -> InlineConnection:
         if self._connection is None:
             self._connection = self._connector()
         return self
@@ -36,7 +36,6 @@ class InlineConnection(aiosqlite.Connection):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        return None
 
     async def close(self) -> None:
         self.stop()

@@ -96,11 +96,47 @@ async def test_429_waits_retry_after_and_loses_nothing(env):
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.outbox.add(str(owner.chat["id"]), {"text": "限流测试"}, env.clock.now())
         await uow.commit()
+    calls = len(env.api.calls)
     assert await env.sender.deliver() == 0
-    assert await env.sender.deliver() == 0  # not before retry_after
-    env.clock.advance(seconds=5)
+    assert len(env.api.calls) == calls + 1  # the one request answered 429
+    env.clock.advance(seconds=4)
+    assert await env.sender.deliver() == 0  # not before retry_after: no request at all
+    assert len(env.api.calls) == calls + 1
+    env.clock.advance(seconds=1)
     assert await env.sender.deliver() == 1
     assert owner.new_messages()[-1]["text"] == "限流测试"
+
+
+async def test_server_errors_back_off_and_then_deliver(env):
+    owner = TgUser(env.api, 5009)
+    await identify(owner)
+    env.api.failures["sendMessage"] = [
+        (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})]
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        await uow.outbox.add(str(owner.chat["id"]), {"text": "重试测试"}, env.clock.now())
+        await uow.commit()
+    assert await env.sender.deliver() == 0
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        row = (await env.rows(OutboxMessage, OutboxMessage.payload["text"].as_string() == "重试测试"))
+    assert row and row[0].state == "pending" and row[0].not_before > env.clock.now()
+    env.clock.advance(minutes=10)
+    assert await env.sender.deliver() == 1
+    assert owner.new_messages()[-1]["text"] == "重试测试"
+
+
+async def test_bad_request_is_set_aside_not_retried(env):
+    owner = TgUser(env.api, 5010)
+    await identify(owner)
+    env.api.failures["sendMessage"] = [
+        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})]
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        await uow.outbox.add(str(owner.chat["id"]), {"text": "坏请求"}, env.clock.now())
+        await uow.commit()
+    assert await env.sender.deliver() == 0
+    env.clock.advance(hours=1)
+    assert await env.sender.deliver() == 0
+    failed = await env.rows(OutboxMessage, OutboxMessage.state == "failed")
+    assert len(failed) == 1 and "chat not found" in failed[0].error
 
 
 async def test_stranger_contact_and_sticker_are_answered_politely(env):

@@ -4,7 +4,7 @@ hours defer, surveys, reminders, bad reviews, SLA reminders and escalations, res
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 
@@ -246,9 +246,9 @@ async def test_agent_can_resend_a_survey_from_the_card(env):
 
 
 async def test_two_claimers_take_each_row_once(sessionmaker):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     async with UnitOfWork(sessionmaker) as uow:
         for i in range(60):
             await uow.followups.add("noop", now, now)
