@@ -79,11 +79,15 @@ async def _desk_ticker(app, sender, every: float = 20.0) -> None:
 
     from .desk.relay import nudge_waiting
 
+    from datetime import timedelta
+
     while True:
         try:
             async with UnitOfWork(app.sessionmaker) as uow:
-                if await nudge_waiting(app.desk, uow):
-                    await uow.commit()
+                nudged = await nudge_waiting(app.desk, uow)
+                await uow.accounts.prune_updates(app.clock.now() - timedelta(days=2))
+                await uow.commit()
+                if nudged:
                     sender.wake()
         except Exception:
             log.exception("desk ticker error")

@@ -420,6 +420,11 @@ class AccountRepo:
             await self.s.execute(sa.update(Account).where(Account.id == conv.account_id)
                                  .values(owner_id=owner_id, phone=phone))
 
+    async def prune_updates(self, before: datetime) -> int:
+        """Telegram redelivers an update for a day at most: older ids need not be kept."""
+        res = await self.s.execute(sa.delete(ProcessedUpdate).where(ProcessedUpdate.at < before))
+        return res.rowcount or 0
+
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Record an update id; False when it was handled already (a duplicate delivery)."""
         raw = await self._sqlite()

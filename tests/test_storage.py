@@ -136,3 +136,8 @@ async def test_duplicate_update_id_is_seen_once(sessionmaker):
         await uow.commit()
     async with UnitOfWork(sessionmaker) as uow:
         assert not await uow.accounts.first_time(42, NOW)
+    from datetime import timedelta
+
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.accounts.prune_updates(NOW + timedelta(days=3)) == 1
+        await uow.commit()
