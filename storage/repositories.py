@@ -21,6 +21,7 @@ from .models import (
     Handoff,
     JSONType,
     Owner,
+    ProcessedUpdate,
     Ticket,
     TicketCounter,
     TicketEvent,
