@@ -202,7 +202,7 @@ class TicketRepo:
                                 due_at=due, urgent=urgent, state="pending", attempts=0, data={},
                                 created_at=now))
         await self.s.flush()
-        return await self._view(t, with_events=False)
+        return await self._view(t, with_events=False, attachments=len(draft.attachments))
 
     async def complete_emergency(self, ticket_id: int, draft: TicketDraft, now: datetime):
         t = await self.s.get(Ticket, ticket_id)
@@ -300,8 +300,9 @@ class TicketRepo:
                                actor_id=actor_id, action=action, from_status=from_s,
                                to_status=to_s, note=note))
 
-    async def _view(self, t: Ticket, with_events: bool) -> TicketView:
-        n_att = await self.s.scalar(
+    async def _view(self, t: Ticket, with_events: bool,
+                    attachments: int | None = None) -> TicketView:
+        n_att = attachments if attachments is not None else await self.s.scalar(
             sa.select(sa.func.count()).select_from(Attachment).where(Attachment.ticket_id == t.id)
         )
         events: list[TicketEventView] = []

@@ -64,9 +64,8 @@ async def on_message(message: Message, bot: Bot, event_update: Update,
     )
     await _send_all(bot, message.chat.id, outcome.direct)
     if outcome.outbox_ids or outcome.desk_rows:
-        await sender.deliver(outcome.outbox_ids)
-        if outcome.desk_rows:
-            await sender.deliver()
+        # one pass: the owner's rows go first (priority), then the agents' side
+        await sender.deliver()
 
 
 async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
@@ -115,9 +114,8 @@ async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, text
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await _send_all(bot, chat_id, outcome.direct)
     if outcome.outbox_ids or outcome.desk_rows:
-        await sender.deliver(outcome.outbox_ids)
-        if outcome.desk_rows:
-            await sender.deliver()
+        # one pass: the owner's rows go first (priority), then the agents' side
+        await sender.deliver()
 
 
 def make_router() -> Router:
