@@ -38,6 +38,15 @@ class Desk:
             [{"text": self.texts.button(k) if k in self.texts.buttons else k, "callback_data": d}
              for k, d in row] for row in rows if row]}
 
+    def _parts(self, template: str, ctx: dict[str, Any],
+               rows: list[list[tuple[str, str]]] | None) -> list[dict[str, Any]]:
+        """Rendered, split under Telegram's limit, with the buttons on the last part."""
+        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
+        markup = self.keyboard(rows or [])
+        if markup:
+            parts[-1]["reply_markup"] = markup
+        return parts
+
     async def to_agents(self, uow: UnitOfWork, template: str, ctx: dict[str, Any], *,
                         rows: list[list[tuple[str, str]]] | None = None,
                         purpose: str = "alert", ref: dict[str, Any] | None = None,
@@ -45,11 +54,7 @@ class Desk:
         if not self.agent_chat_id:
             return []
         ids = []
-        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
-        markup = self.keyboard(rows or [])
-        if markup:
-            parts[-1]["reply_markup"] = markup
-        for p in parts:
+        for p in self._parts(template, ctx, rows):
             ids.append(await uow.outbox.add(self.agent_chat_id, p, self.clock.now(),
                                             priority=priority, purpose=purpose, ref=ref,
                                             ticket_id=ticket_id))
@@ -59,11 +64,7 @@ class Desk:
                       rows: list[list[tuple[str, str]]] | None = None, purpose: str = "owner",
                       ticket_id: int | None = None) -> list[int]:
         ids = []
-        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
-        markup = self.keyboard(rows or [])
-        if markup:
-            parts[-1]["reply_markup"] = markup
-        for p in parts:
+        for p in self._parts(template, ctx, rows):
             ids.append(await uow.outbox.add(chat_id, p, self.clock.now(),
                                             priority=PRIORITY_OWNER, purpose=purpose,
                                             ticket_id=ticket_id))
