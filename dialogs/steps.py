@@ -21,7 +21,7 @@ class Step:
     # inbound kinds this step takes as an answer; "choice" includes a typed button label
     accepts: frozenset[str]
     # steps where a free-text answer is expected and buttons are only shortcuts
-    text_limit: int = 2000
+    text_limit: int = 4096
     # later photos of an album go to the handler instead of being attached to the draft
     albums: bool = False
     # every inbound kind goes to the handler as it is (a person is reading: nothing is "bad")
@@ -31,7 +31,7 @@ class Step:
 STEPS: dict[str, Step] = {}
 
 
-def step(key: str, accepts: set[str] | frozenset[str], text_limit: int = 2000,
+def step(key: str, accepts: set[str] | frozenset[str], text_limit: int = 4096,
          albums: bool = False, raw: bool = False):
     """Register a step: decorate the prompt; the handler is attached with `.on`."""
 

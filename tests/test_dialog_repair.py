@@ -139,8 +139,6 @@ async def test_bad_inputs_are_answered_politely_and_nothing_is_lost():
     assert o.step == "repair.description" and "语音已收到" in o.text
     await o.send("/foo")
     assert "无法识别这个指令" in o.text and o.step == "repair.description"
-    await o.send("x" * 3000)
-    assert "有点长" in o.text and o.step == "repair.description"
     await o.send("<b>漏水</b> & 😀")
     assert o.state["d"]["description"] == "<b>漏水</b> & 😀"
     await o.press("没有照片")
@@ -197,3 +195,32 @@ async def test_ordinary_repair_promise_waits_for_working_hours():
     local = draft.promised_contact_by.astimezone(o.engine.session({}, 1, o.ports).tz)
     assert (local.hour, local.minute) == (8, 30)
     assert "明天08:30前" in o.text
+
+
+async def test_a_3000_character_description_is_kept_whole_and_clipped_in_the_readback():
+    o = await identified_owner()
+    await o.press("报修")
+    await o.press("厨房")
+    await o.press("水管/漏水")
+    long = "漏" * 3000
+    await o.send(long)
+    assert o.state["d"]["description"] == long
+    await o.press("没有照片")
+    await o.press("一般")
+    await o.press("明天上午")
+    assert "……" in o.text and len(o.text) < 1000
+    await o.press("确认")
+    assert o.ports.tickets.rows[0][0].description == long
+
+
+async def test_too_long_text_at_a_short_step_is_answered_and_the_step_kept():
+    from .dialog_driver import Owner
+
+    o = Owner()
+    await o.send("/start")
+    await o.press("手动填写房号")
+    await o.press("3栋")
+    await o.press("1单元")
+    await o.send("3" * 300)
+    assert "有点长" in o.text and o.step == "id.room"
+    assert o.state["d"]["unit"] == "1"
