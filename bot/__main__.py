@@ -75,11 +75,11 @@ async def _run_polling(settings: Settings) -> None:
 
 async def _desk_ticker(app, sender, every: float = 20.0) -> None:
     """Owners left waiting for a person get their polite update (bot/desk/relay.py)."""
+    from datetime import timedelta
+
     from storage.uow import UnitOfWork
 
     from .desk.relay import nudge_waiting
-
-    from datetime import timedelta
 
     while True:
         try:

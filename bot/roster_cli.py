@@ -39,7 +39,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     await migrate(settings.database_url)
     app = build_app(settings)
     texts = Texts(settings.service_tz)
-    ctx: dict = {"what": args.command, "op": args.op, "ok": True, "agent_list": [], "worker_list": [],
+    ctx: dict = {"roster": args.command, "op": args.op, "ok": True, "agent_list": [], "worker_list": [],
                  "item": None}
     try:
         async with UnitOfWork(app.sessionmaker) as uow:

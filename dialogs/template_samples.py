@@ -64,7 +64,7 @@ def contexts() -> list[dict[str, Any]]:
             "issues": [Finding("这个", "这个改写", 0)], "handler": "小林" if flag else "",
             "work": ["工程部张师傅 今天15:00前"] if flag else [], "last_event": "已到场" if flag else "",
             "reason": "already_taken" if flag else "state_closed", "workers": flag,
-            "worker": "张师傅", "what": "已到场" if flag else "agents", "agent": "小林",
+            "worker": "张师傅", "roster": "agents" if flag else "workers", "agent": "小林",
             "supervisors": ["周主管"] if flag else [], "hours": 2, "kind": "text" if flag else "recheck",
             "text": "水管还在漏 <急>", "phone": "13800000301", "by": "owner" if flag else "agent",
             "tickets": [t], "due": NOW, "step": "维修人员已出发", "step_code": "departed",
