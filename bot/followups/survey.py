@@ -41,6 +41,14 @@ def question_rows(sv: Survey) -> list[list[tuple[str, str]]]:
 
 
 async def ask(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket, *, reminder: bool = False) -> None:
+    if sv.step == "comment":
+        conv = await uow.desk.conversation(sv.account_id)
+        if conv is not None and (conv.state or {}).get("flow") not in (None, "menu", "start"):
+            # the owner is in the middle of a dialog: their next words belong to it, so the
+            # optional comment is not asked for now
+            sv.step = "done"
+            await finish(desk, uow, sv, t)
+            return
     ctx = {"number": t.number, "step": sv.step, "kind": sv.kind, "reminder": reminder,
            "first": sv.step == "overall" and not reminder, "handler": sv.handler_name}
     await desk.to_owner(uow, sv.account_id, "survey_question", ctx, rows=question_rows(sv),
