@@ -1,0 +1,193 @@
+"""Tickets as the owner's dialogs see them: create, list what is visible, add, withdraw, urge.
+Never commits; the unit of work does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.ports import TicketDraft, TicketEventView, TicketView
+
+from .models import Attachment, FollowUp, Ticket, TicketCounter, TicketEvent, UnitOwner
+from .sql_helpers import _upsert
+
+OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
+
+
+class TicketRepo:
+    def __init__(self, session: AsyncSession):
+        self.s = session
+
+    async def next_number(self, prefix: str) -> str:
+        """BX-20261123-0007: one upsert, so two instances never hand out the same number."""
+        ins = _upsert(self.s)(TicketCounter).values(prefix=prefix, last=1)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[TicketCounter.prefix], set_={"last": TicketCounter.last + 1}
+        ).returning(TicketCounter.last)
+        n = (await self.s.execute(stmt)).scalar_one()
+        return f"{prefix}-{n:04d}"
+
+    async def create(self, draft: TicketDraft, now: datetime, prefix: str) -> TicketView:
+        t = Ticket(
+            number=await self.next_number(prefix),
+            kind=draft.kind,
+            category=draft.category,
+            department=draft.department,
+            urgent=draft.urgent,
+            emergency=draft.emergency,
+            status="new",
+            description=draft.description,
+            location=draft.location,
+            time_slot=draft.time_slot,
+            reporter_account_id=draft.reporter_account_id,
+            owner_id=draft.owner_id,
+            contact_phone=draft.contact_phone,
+            unit_id=draft.unit_id,
+            unit_label=draft.unit_label,
+            unit_verified=draft.unit_verified,
+            promised_contact_by=draft.promised_contact_by,
+            promised_arrive_by=draft.promised_arrive_by,
+            details=draft.details,
+            created_at=now,
+            updated_at=now,
+        )
+        self.s.add(t)
+        await self.s.flush()
+        self._event(t.id, now, "owner", draft.reporter_account_id, "created", None, "new", "")
+        for a in draft.attachments:
+            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        for kind, due, urgent in draft.followups:
+            self.s.add(FollowUp(kind=kind, ticket_id=t.id, account_id=draft.reporter_account_id,
+                                due_at=due, urgent=urgent, state="pending", attempts=0, data={},
+                                created_at=now))
+        await self.s.flush()
+        return await self._view(t, with_events=False, attachments=len(draft.attachments))
+
+    async def complete_emergency(self, ticket_id: int, draft: TicketDraft, now: datetime):
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None:
+            return None
+        t.description = draft.description
+        t.location = draft.location
+        t.category = draft.category
+        t.details = {**(t.details or {}), **draft.details}
+        t.updated_at = now
+        for a in draft.attachments:
+            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        self._event(t.id, now, "owner", draft.reporter_account_id, "emergency_completed",
+                    None, None, "")
+        await self.s.flush()
+        return await self._view(t, with_events=False)
+
+    def _visible_clause(self, account_id: int, owner_id: int | None):
+        conds = [Ticket.reporter_account_id == account_id]
+        if owner_id:
+            conds.append(Ticket.owner_id == owner_id)
+            my_units = sa.select(UnitOwner.unit_id).where(
+                UnitOwner.owner_id == owner_id, UnitOwner.active
+            )
+            conds.append(sa.and_(Ticket.unit_id.in_(my_units), Ticket.unit_verified))
+        return sa.or_(*conds)
+
+    async def visible(self, account_id: int, owner_id: int | None, offset: int, limit: int):
+        where = self._visible_clause(account_id, owner_id)
+        total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
+        rows = await self.s.scalars(
+            sa.select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(offset).limit(limit)
+        )
+        return [await self._view(t, with_events=False) for t in rows], int(total or 0)
+
+    async def get_visible(self, ticket_id: int, account_id: int, owner_id: int | None):
+        t = await self.s.scalar(
+            sa.select(Ticket).where(Ticket.id == ticket_id,
+                                    self._visible_clause(account_id, owner_id))
+        )
+        return None if t is None else await self._view(t, with_events=True)
+
+    async def add_details(self, ticket_id: int, note: str, attachments: list[dict[str, str]],
+                          now: datetime) -> None:
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None:
+            return
+        for a in attachments:
+            self.s.add(Attachment(ticket_id=ticket_id, kind=a["kind"], file_id=a["file_id"],
+                                  created_at=now))
+        t.updated_at = now
+        self._event(ticket_id, now, "owner", t.reporter_account_id, "details_added", None, None,
+                    note)
+
+    async def withdraw(self, ticket_id: int, now: datetime) -> bool:
+        """Only an open ticket can be withdrawn: a conditional update, safe against a race."""
+        res = await self.s.execute(
+            sa.update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN_STATES))
+            .values(status="withdrawn", updated_at=now, closed_at=now)
+            .returning(Ticket.reporter_account_id)
+        )
+        row = res.first()
+        if row is None:
+            return False
+        self._event(ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
+        return True
+
+    async def urge(self, ticket_id: int, now: datetime, interval_minutes: int):
+        from dialogs.ports import UrgeResult
+
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None or t.status not in OPEN_STATES:
+            return UrgeResult("closed", t.number if t else "", "", False)
+        promised = t.promised_arrive_by or t.promised_contact_by
+        overdue = promised is not None and now > promised
+        if t.last_urged_at is not None:
+            waited = (now - t.last_urged_at).total_seconds() / 60
+            if waited < interval_minutes:
+                return UrgeResult("too_soon", t.number, t.handler_name, overdue,
+                                  int(interval_minutes - waited) + 1)
+        t.urge_count += 1
+        t.last_urged_at = now
+        outcome = "escalated" if (t.urge_count >= 2 and overdue) else "sent"
+        if outcome == "escalated":
+            t.escalated = True
+        self._event(t.id, now, "owner", t.reporter_account_id,
+                    "urge_escalated" if outcome == "escalated" else "urge", None, None, "")
+        return UrgeResult(outcome, t.number, t.handler_name, overdue)
+
+    def _event(self, ticket_id, at, actor_kind, actor_id, action, from_s, to_s, note) -> None:
+        self.s.add(TicketEvent(ticket_id=ticket_id, at=at, actor_kind=actor_kind,
+                               actor_id=actor_id, action=action, from_status=from_s,
+                               to_status=to_s, note=note))
+
+    async def _view(self, t: Ticket, with_events: bool,
+                    attachments: int | None = None) -> TicketView:
+        n_att = attachments if attachments is not None else await self.s.scalar(
+            sa.select(sa.func.count()).select_from(Attachment).where(Attachment.ticket_id == t.id)
+        )
+        events: list[TicketEventView] = []
+        if with_events:
+            rows = await self.s.scalars(
+                sa.select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
+            events = [TicketEventView(e.at, e.action, e.note) for e in rows]
+        return TicketView(
+            id=t.id, number=t.number, kind=t.kind, category=t.category, department=t.department,
+            status=t.status, urgent=t.urgent, description=t.description, location=t.location,
+            unit_label=t.unit_label, created_at=t.created_at,
+            promised_contact_by=t.promised_contact_by, promised_arrive_by=t.promised_arrive_by,
+            handler=t.handler_name, attachments=int(n_att or 0), events=events,
+            work=await self._work(t.id) if with_events else [],
+        )
+
+    async def _work(self, ticket_id: int) -> list[str]:
+        from .models import Worker, WorkOrder
+
+        rows = await self.s.execute(
+            sa.select(WorkOrder.department, Worker.name, WorkOrder.due_at)
+            .outerjoin(Worker, Worker.id == WorkOrder.worker_id)
+            .where(WorkOrder.ticket_id == ticket_id).order_by(WorkOrder.id))
+        return [f"{d}{n or ''}" for d, n, _ in rows]
