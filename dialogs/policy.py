@@ -48,6 +48,10 @@ class Policy:
         self.eta_choices: list[int] = list(desk.get("eta_choices", [30, 60, 120]))
         self.progress_steps: list[str] = list(desk.get("progress_steps", []))
         self.escalation_reasons: list[str] = list(desk.get("escalation_reasons", []))
+        self.delay_step: str = desk.get("delay_step", "")
+        self.pause_steps: list[str] = list(desk.get("pause_steps", []))
+        self.departed_step: str = desk.get("departed_step", "")
+        self.delay_choices: list[int] = list(desk.get("delay_choices", [60, 120, 240]))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:

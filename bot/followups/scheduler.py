@@ -160,7 +160,7 @@ class Scheduler:
                "deadline": t.promised_arrive_by or t.promised_contact_by,
                "supervisors": [s.name for s in sups]}
         rows = [[(desk.texts.button("agent_btn_delay", m=_hours(m)), f"d:delay:{t.id}:{m}")
-                 for m in DELAY_CHOICES]]
+                 for m in desk.policy.delay_choices]]
         await desk.to_agents(uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=rows)
         for s in sups:
             await desk.to_chat(uow, s.telegram_user_id, "agent_sla_overdue", ctx, purpose="alert",
@@ -195,7 +195,6 @@ class _Rescheduled(Exception):
     pass
 
 
-DELAY_CHOICES = (60, 120, 240, 1440)
 
 
 def _hours(minutes: int) -> str:
