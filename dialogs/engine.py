@@ -10,7 +10,7 @@ from .events import Inbound, StepResult
 from .flows import complaint as complaint_flow
 from .flows import human as human_flow
 from .flows import menu as menu_flow
-from .flows import repair as repair_flow
+from .flows import repair_emergency
 from .flows import start as start_flow
 from .policy import Policy, load_cues
 from .ports import Ports
@@ -18,7 +18,7 @@ from .session import Session
 from .steps import STEPS, reprompt
 
 # Flow-wide checks before a step sees the input: emergencies (repair), anger (complaint).
-INTERCEPTS = {"repair": repair_flow.intercept, "complaint": complaint_flow.intercept}
+INTERCEPTS = {"repair": repair_emergency.intercept, "complaint": complaint_flow.intercept}
 
 
 class Engine:

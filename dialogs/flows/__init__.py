@@ -1,3 +1,15 @@
 """One flow per module; importing this package registers every step."""
 
-from . import complaint, consult, handoff, human, identify, menu, mine, repair, start  # noqa: F401
+from . import (  # noqa: F401
+    complaint,
+    consult,
+    handoff,
+    human,
+    identify,
+    menu,
+    mine,
+    repair,
+    repair_emergency,
+    repair_readback,
+    start,
+)

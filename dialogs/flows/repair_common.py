@@ -1,0 +1,69 @@
+"""What the repair steps share: the order in which the record is filled, its location text and
+the ticket draft made from it."""
+
+from __future__ import annotations
+
+from ..session import Session
+from ..steps import goto
+from . import filing
+
+SLOTS = ("asap", "today_pm", "today_eve", "tomorrow_am", "tomorrow_pm")
+EDITABLE = {
+    "where": ("place", "area", "pub_building", "pub_floor", "pub_spot"),
+    "category": ("category",),
+    "description": ("description", "photos_done"),
+    "urgency": ("urgent",),
+    "slot": ("slot",),
+}
+
+
+def _missing_step(d: dict) -> str | None:
+    if "place" not in d:
+        return "repair.where"
+    if d["place"] == "public":
+        for key, st in (("pub_building", "repair.pub_building"), ("pub_floor", "repair.pub_floor"),
+                        ("pub_spot", "repair.pub_spot")):
+            if key not in d:
+                return st
+    if "category" not in d:
+        return "repair.category"
+    if "description" not in d:
+        return "repair.description"
+    if not d.get("photos_done"):
+        return "repair.photos"
+    if "urgent" not in d:
+        return "repair.urgency"
+    if d["place"] == "home" and "slot" not in d:
+        return "repair.slot"
+    return None
+
+
+async def advance(s: Session) -> None:
+    """Ask for the first thing still missing; with everything given, read it all back."""
+    await goto(s, _missing_step(s.d) or "repair.readback")
+
+
+def location_text(s: Session) -> str:
+    d = s.d
+    if d.get("place") == "public":
+        return f"{d.get('pub_building', '')}栋{d.get('pub_floor', '')}{d.get('pub_spot', '')}"
+    return d.get("area", "")
+
+
+def draft(s: Session):
+    d = s.d
+    return filing.build_draft(
+        s,
+        kind="repair",
+        category=d.get("category"),
+        urgent=bool(d.get("urgent")),
+        description=d.get("description", ""),
+        location=location_text(s),
+        time_slot=d.get("slot", ""),
+        details={"place": d.get("place"), "slot_label": slot_label(s, d.get("slot"))},
+        emergency=bool(d.get("emergency")),
+    )
+
+
+def slot_label(s: Session, slot: str | None) -> str:
+    return s.label(f"slot_{slot}") if slot else ""

@@ -1,0 +1,101 @@
+"""复述确认 (DOMAIN.md): the whole repair record read back, unit in bold, with 确认 / 修改 / 取消;
+修改 changes one field and comes back here; only 确认 creates (or completes) the ticket."""
+
+from __future__ import annotations
+
+from ..events import Inbound
+from ..session import Session
+from ..steps import goto, step
+from . import filing, menu
+from .repair_common import EDITABLE, advance, draft, location_text, slot_label
+
+
+@step("repair.readback", accepts={"choice"})
+async def ask_readback(s: Session) -> None:
+    d = s.d
+    slot = d.get("slot_text") if d.get("slot") == "custom" else slot_label(s, d.get("slot"))
+    rows = [[(s.label("confirm"), "confirm"), (s.label("modify"), "modify")]]
+    if not d.get("ticket_id"):
+        rows[0].append((s.label("cancel"), "cancel"))
+    s.ask(
+        "repair_readback",
+        rows,
+        unit_label=s.profile["unit"]["label"],
+        place=d.get("place"),
+        location=location_text(s),
+        category_label=s.policy.category_label("repair", d.get("category")),
+        description=d.get("description", ""),
+        photos=sum(1 for a in d.get("attachments", []) if a["kind"] == "photo"),
+        urgent=bool(d.get("urgent")),
+        slot=slot or "",
+        ticket_number=d.get("ticket_number", ""),
+    )
+
+
+@ask_readback.on
+async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
+    if value == "modify":
+        await goto(s, "repair.edit")
+        return
+    if value == "cancel":
+        s.say("repair_cancelled")
+        s.reset_dialog()
+        await menu.show_menu(s)
+        return
+    ticket_draft = draft(s)
+    if s.d.get("slot") == "custom":
+        ticket_draft.time_slot = "custom"
+        ticket_draft.details["slot_label"] = s.d.get("slot_text", "")
+    if s.d.get("ticket_id"):
+        ticket = await s.ports.tickets.complete_emergency(s.d["ticket_id"], ticket_draft, s.now())
+        s.durable = True
+        if ticket is not None:
+            filing.agent_card(s, ticket, ticket_draft, update=True)
+            s.say("emergency_completed", ticket=ticket)
+    else:
+        ticket = await filing.file_ticket(s, ticket_draft)
+        advice = s.policy.repair_categories.get(ticket_draft.category or "", {}).get("advice", "")
+        s.say(
+            "repair_created",
+            ticket=ticket,
+            department=ticket_draft.department,
+            unit_label=ticket_draft.unit_label,
+            location=location_text(s),
+            category_label=s.policy.category_label("repair", ticket_draft.category),
+            urgent=ticket_draft.urgent,
+            slot=ticket_draft.details.get("slot_label", ""),
+            advice=advice,
+            unit_verified=ticket_draft.unit_verified,
+        )
+    s.reset_dialog()
+    await menu.show_menu(s)
+
+
+@step("repair.edit", accepts={"choice"})
+async def ask_edit(s: Session) -> None:
+    rows = [[(s.label("edit_where"), "where"), (s.label("edit_category"), "category")],
+            [(s.label("edit_description"), "description"), (s.label("edit_urgency"), "urgency")]]
+    if s.d.get("place") == "home":
+        rows[1].append((s.label("edit_slot"), "slot"))
+    rows.append([(s.label("back_to_readback"), "back")])
+    s.ask("repair_ask_edit", rows)
+
+
+@ask_edit.on
+async def on_edit(s: Session, ev: Inbound, value: str | None) -> None:
+    if value == "back":
+        await goto(s, "repair.readback")
+        return
+    if value == "description":
+        # keep the photos already sent; only the words are asked again
+        s.d.pop("description", None)
+        s.d["photos_done"] = True
+        await goto(s, "repair.description")
+        return
+    if s.d.get("emergency") and value in ("urgency", "category"):
+        s.say("emergency_stays_urgent")
+        await goto(s, "repair.readback")
+        return
+    for k in EDITABLE.get(value or "", ()):
+        s.d.pop(k, None)
+    await advance(s)
