@@ -6,6 +6,8 @@ from . import (  # noqa: F401
     handoff,
     human,
     identify,
+    identify_person,
+    identify_unit,
     menu,
     mine,
     repair,
