@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--replace", action="store_true",
                      help="retire owners missing from the file (their tickets stay)")
-    sub.add_parser("lint-templates", help="check every template against 服务禁言")
+    sub.add_parser("lint-templates", help="check every template against the polite-language rules")
     from .roster_cli import add_parsers
 
     add_parsers(sub)

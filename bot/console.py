@@ -100,7 +100,7 @@ async def run_console(app: App) -> None:
     if empty:
         print(texts.render("console_offer_sample", {"path": str(SAMPLE_OWNERS)}))
         answer = (await _read_line() or "").strip().lower()
-        if answer in ("", "y", "yes", "是", "好"):
+        if answer == "" or answer in texts.button("console_yes").split():
             async with UnitOfWork(app.sessionmaker) as uow:
                 rep = await import_owners(uow.session, read_file(SAMPLE_OWNERS))
                 await uow.commit()

@@ -44,7 +44,9 @@ class Policy:
         self.handoff_wait_minutes: int = int(desk.get("handoff_wait_minutes", 3))
         self.escalation_reply_hours: int = int(desk.get("escalation_reply_hours", 2))
         self.urge_interval_minutes: int = int(desk.get("urge_interval_minutes", 30))
-        self.departments: list[str] = list(desk.get("departments", ["工程部", "保洁", "安保"]))
+        self.departments: list[str] = list(desk.get("departments") or dict.fromkeys(
+            c["department"] for c in [*self.repair_categories.values(),
+                                      *self.complaint_categories.values()]))
         self.eta_choices: list[int] = list(desk.get("eta_choices", [30, 60, 120]))
         self.progress_steps: list[str] = list(desk.get("progress_steps", []))
         self.escalation_reasons: list[str] = list(desk.get("escalation_reasons", []))
@@ -60,11 +62,13 @@ class Policy:
 
     # --- departments -------------------------------------------------------------------------
     def department(self, kind: str, category: str | None) -> str:
-        if kind == "repair":
-            return self.repair_categories.get(category or "other", {}).get("department", "工程部")
-        if kind == "complaint":
-            return self.complaint_categories.get(category or "service", {}).get("department", "客服")
-        return self.raw.get("consult", {}).get("department", "客服")
+        """From the policy file only; an unknown category falls back to the table's last row
+        (其他 for repairs)."""
+        if kind in ("repair", "complaint"):
+            table = self.repair_categories if kind == "repair" else self.complaint_categories
+            row = table.get(category or "") or list(table.values())[-1]
+            return row["department"]
+        return self.raw["consult"]["department"]
 
     def category_label(self, kind: str, category: str | None) -> str:
         table = self.repair_categories if kind == "repair" else self.complaint_categories

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates_zh"
-WEEKDAYS = "一二三四五六日"
 
 
 class Texts:
@@ -69,13 +68,15 @@ class Texts:
         w = self.local(when)
         ref = self.local(now) if now else None
         hm = w.strftime("%H:%M")
+        b = self.buttons
         if ref is not None:
             delta = (w.date() - ref.date()).days
             if delta == 0:
-                return f"今天{hm}"
+                return b["time_today"].format(hm=hm)
             if delta == 1:
-                return f"明天{hm}"
-        return f"{w.month}月{w.day}日(周{WEEKDAYS[w.weekday()]}){hm}"
+                return b["time_tomorrow"].format(hm=hm)
+        return b["time_date"].format(month=w.month, day=w.day,
+                                     weekday=b["weekdays"][w.weekday()], hm=hm)
 
 
 def _clip(text: str, limit: int = 200) -> str:

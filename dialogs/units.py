@@ -7,8 +7,31 @@ as it is; it is compared with the registry and the owner picks from the nearest 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
+
+with open(Path(__file__).parent / "data" / "units.toml", "rb") as _fh:
+    WORDS = tomllib.load(_fh)
+_SUFFIX = re.compile("(" + "|".join(map(re.escape, WORDS["strip_suffixes"])) + ")$")
+_PREFIX = re.compile("^(" + "|".join(map(re.escape, WORDS["strip_prefixes"])) + ")")
+
+
+def building_label(b: str) -> str:
+    return WORDS["building"].format(b)
+
+
+def unit_part_label(u: str) -> str:
+    return WORDS["unit"].format(u)
+
+
+def room_label(r: str) -> str:
+    return WORDS["room"].format(r)
+
+
+def floor_label(f: str) -> str:
+    return WORDS["floor"].format(f)
 
 # Letters that sound alike or sit close on a keyboard: a swap costs less than a random edit.
 _CONFUSABLE = [set("AEH"), set("BDPTEV"), set("MN"), set("01OI"), set("1L7"), set("5S"), set("8B")]
@@ -30,8 +53,8 @@ def clean_part(text: str) -> str:
     """3栋 → 3, 1单元 → 1, 3a室 → 3A: the bare designator, upper case, full-width folded."""
     t = unicodedata.normalize("NFKC", text or "").strip().upper()
     t = re.sub(r"\s+", "", t)
-    t = re.sub(r"^(第)", "", t)
-    t = re.sub(r"(号楼|栋|幢|座|楼|单元|室|号|房)$", "", t)
+    t = _PREFIX.sub("", t)
+    t = _SUFFIX.sub("", t)
     return t
 
 
@@ -39,10 +62,10 @@ def unit_label(community: str, building: str, unit: str, room: str) -> str:
     parts = []
     if community:
         parts.append(community)
-    parts.append(f"{building}栋")
+    parts.append(building_label(building))
     if unit:
-        parts.append(f"{unit}单元")
-    parts.append(f"{room}室")
+        parts.append(unit_part_label(unit))
+    parts.append(room_label(room))
     return "".join(parts)
 
 

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.phone import normalize_phone
-from dialogs.units import clean_part
+from dialogs.units import WORDS, clean_part
 
 from .models import Owner, Unit, UnitOwner
 
 REQUIRED = ("building", "unit", "room", "name", "salutation", "phone")
 OPTIONAL = ("community", "surname")
-SALUTATIONS = ("女士", "先生")
+SALUTATIONS = tuple(WORDS["titles"])
 
 
 @dataclass(slots=True)

@@ -55,6 +55,26 @@ def test_dialogs_import_neither_aiogram_nor_sqlalchemy():
                 assert not n.startswith(("aiogram", "sqlalchemy")), f"{path}: {n}"
 
 
+def test_no_chinese_words_in_python_code():
+    """Owner-facing words live in templates_zh/ and the data files; .py files keep only
+    comments and docstrings (template_samples.py is sample data for the lint)."""
+    for folder in ("bot", "dialogs", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "template_samples.py" or "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                          if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                            ast.ClassDef))
+                          and n.body and isinstance(n.body[0], ast.Expr)
+                          and isinstance(n.body[0].value, ast.Constant)}
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                        and id(node) not in docstrings
+                        and any("\u4e00" <= ch <= "\u9fff" for ch in node.value)):
+                    raise AssertionError(f"{path}:{node.lineno}: {node.value!r}")
+
+
 def test_log_redaction_masks_token_and_phones():
     from bot.log_redaction import redact
 

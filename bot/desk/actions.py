@@ -73,7 +73,7 @@ async def _reassign(desk, uow, agent, args):
     check(t, "reassign", agent)
     if len(args) == 1:
         rows = [[(a.name, f"d:rsn:{t.id}:{a.id}")] for a in await uow.desk.agents()]
-        await desk.to_agents(uow, "agent_done", {"number": t.number, "what": "改派给:",
+        await desk.to_agents(uow, "agent_done", {"number": t.number, "what": desk.texts.button("reassign_to"),
                                                   "agent": agent.name}, rows=rows,
                              ticket_id=t.id)
         return

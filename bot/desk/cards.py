@@ -35,7 +35,8 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
     work = []
     for wo, w in await uow.desk.work_orders(t.id):
         due = desk.texts.env.filters["when"](wo.due_at, desk.clock.now()) if wo.due_at else ""
-        work.append(f"{wo.department}{w.name if w else ''}{(' ' + due + '前') if due else ''}")
+        before = (" " + desk.texts.button("time_before", when=due)) if due else ""
+        work.append(f"{wo.department}{w.name if w else ''}{before}")
     events = await uow.desk.events(t.id)
     last = ""
     if events:

@@ -60,7 +60,8 @@ async def choose_eta(desk, uow, agent, args):
     await uow.desk.add_work_order(t, dept, worker.id if worker else None, due, now, agent.id)
     name = worker.name if worker else ""
     await uow.desk.move(t, to, now, "agent", agent.id, "dispatch",
-                        f"{dept}{name} {desk.texts.env.filters['when'](due, now)}前")
+                        f"{dept}{name} " + desk.texts.button(
+                            "time_before", when=desk.texts.env.filters["when"](due, now)))
     await cards.refresh_card(desk, uow, t)
     await desk.to_owner(uow, t.reporter_account_id, "owner_dispatched",
                         {"number": t.number, "department": dept, "worker": name, "due": due,

@@ -153,7 +153,8 @@ async def bad_review(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket) -> None
     fp = desk.policy.followups
     if t.status in ("done", "closed"):
         t.closed_at = None
-        await uow.desk.move(t, "in_progress", now, "system", None, "reopen", "回访不满意")
+        await uow.desk.move(t, "in_progress", now, "system", None, "reopen",
+                            desk.texts.button("event_note_survey_unhappy"))
     due = now + timedelta(minutes=fp.callback_minutes)
     task = await uow.followups.new_task("bad_review_callback", t.id, t.handler_agent_id, due, now)
     await uow.followups.add("task_deadline", due, now, ticket_id=t.id, urgent=True,

@@ -9,8 +9,10 @@ from ..events import Inbound
 from ..phone import normalize_phone
 from ..session import Session
 from ..steps import goto, step
+from ..units import WORDS
 from .identify import finish
 
+_TITLE_WORDS = re.compile("(" + "|".join(map(re.escape, WORDS["title_words"])) + ")$")
 SURNAME = re.compile(r"^[\u4e00-\u9fff]{1,2}$")
 
 
@@ -34,7 +36,7 @@ async def ask_surname(s: Session) -> None:
 @ask_surname.on
 async def on_surname(s: Session, ev: Inbound, value: str | None) -> None:
     text = ev.text.strip()
-    text = re.sub(r"(先生|女士|小姐|太太)$", "", text)
+    text = _TITLE_WORDS.sub("", text)
     if not SURNAME.match(text):
         s.say("id_surname_unclear")
         await ask_surname(s)
@@ -46,7 +48,7 @@ async def on_surname(s: Session, ev: Inbound, value: str | None) -> None:
 @step("id.title", accepts={"choice"})
 async def ask_title(s: Session) -> None:
     sn = s.d["surname"]
-    s.ask("id_ask_title", [[(f"{sn}女士", "女士"), (f"{sn}先生", "先生")]])
+    s.ask("id_ask_title", [[(f"{sn}{title}", title) for title in WORDS["titles"]]])
 
 
 @ask_title.on

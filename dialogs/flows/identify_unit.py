@@ -7,7 +7,14 @@ from __future__ import annotations
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
-from ..units import clean_part, nearest, unit_label
+from ..units import (
+    building_label,
+    clean_part,
+    nearest,
+    room_label,
+    unit_label,
+    unit_part_label,
+)
 from .identify import unit_dict
 
 MAX_BUTTONS = 24
@@ -57,7 +64,7 @@ async def _known_or_suggest(
 @step("id.building", accepts={"choice", "text"}, text_limit=20)
 async def ask_building(s: Session) -> None:
     known = await s.ports.registry.buildings(s.d.get("community", ""))
-    rows = _grid([(f"{b}栋", b) for b in known]) if len(known) <= MAX_BUTTONS else []
+    rows = _grid([(building_label(b), b) for b in known]) if len(known) <= MAX_BUTTONS else []
     s.ask("id_ask_building", rows)
 
 
@@ -74,7 +81,7 @@ async def ask_unit(s: Session) -> None:
         s.d["unit"] = ""
         await goto(s, "id.room")
         return
-    rows = _grid([(f"{u}单元", u) for u in known]) if len(known) <= MAX_BUTTONS else []
+    rows = _grid([(unit_part_label(u), u) for u in known]) if len(known) <= MAX_BUTTONS else []
     s.ask("id_ask_unit", rows, building=s.d["building"])
 
 
@@ -87,7 +94,7 @@ async def on_unit(s: Session, ev: Inbound, value: str | None) -> None:
 @step("id.room", accepts={"choice", "text"}, text_limit=20)
 async def ask_room(s: Session) -> None:
     known = await s.ports.registry.rooms(s.d.get("community", ""), s.d["building"], s.d["unit"])
-    rows = _grid([(f"{r}室", r) for r in known], per_row=4) if len(known) <= MAX_BUTTONS else []
+    rows = _grid([(room_label(r), r) for r in known], per_row=4) if len(known) <= MAX_BUTTONS else []
     s.ask("id_ask_room", rows, building=s.d["building"], unit=s.d["unit"])
 
 
@@ -100,10 +107,10 @@ async def on_room(s: Session, ev: Inbound, value: str | None) -> None:
 @step("id.suggest", accepts={"choice"})
 async def ask_suggest(s: Session) -> None:
     sg = s.d["suggest"]
-    suffix = {"building": "栋", "unit": "单元", "room": "室"}[sg["field"]]
-    rows = [[(f"{o}{suffix}", o)] for o in sg["options"]]
-    rows.append([(s.label("id_keep_typed", typed=f"{sg['typed']}{suffix}"), "\x00typed")])
-    s.ask("id_suggest", rows, typed=f"{sg['typed']}{suffix}", has_options=bool(sg["options"]))
+    fmt = {"building": building_label, "unit": unit_part_label, "room": room_label}[sg["field"]]
+    rows = [[(fmt(o), o)] for o in sg["options"]]
+    rows.append([(s.label("id_keep_typed", typed=fmt(sg["typed"])), "\x00typed")])
+    s.ask("id_suggest", rows, typed=fmt(sg["typed"]), has_options=bool(sg["options"]))
 
 
 @ask_suggest.on

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
+from ..units import WORDS, building_label, floor_label
 from .repair_common import EDITABLE, advance
 from .repair_emergency import emergency, emergency_cue
 
@@ -39,7 +40,7 @@ async def ask_pub_building(s: Session) -> None:
     own = s.profile["unit"]["building"]
     known = await s.ports.registry.buildings(s.profile["unit"].get("community", ""))
     ordered = [own] + [b for b in known if b != own]
-    items = [(f"{b}栋", b) for b in ordered[:12]]
+    items = [(building_label(b), b) for b in ordered[:12]]
     s.ask("repair_ask_pub_building", [items[i : i + 4] for i in range(0, len(items), 4)])
 
 
@@ -53,15 +54,15 @@ async def on_pub_building(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("repair.pub_floor", accepts={"text", "choice"}, text_limit=20)
 async def ask_pub_floor(s: Session) -> None:
-    s.ask("repair_ask_pub_floor", [[(s.label("floor_ground"), "1楼"), (s.label("floor_basement"), "地下"),
-                                    (s.label("floor_every"), "各楼层")]])
+    s.ask("repair_ask_pub_floor", [[(s.label(key), value)
+                                     for key, value in WORDS["floor_shortcuts"].items()]])
 
 
 @ask_pub_floor.on
 async def on_pub_floor(s: Session, ev: Inbound, value: str | None) -> None:
     text = value if value is not None else ev.text.strip()
     if text.isdigit():
-        text += "楼"
+        text = floor_label(text)
     s.d["pub_floor"] = text
     await advance(s)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..session import Session
 from ..steps import goto
+from ..units import building_label
 from . import filing
 
 SLOTS = ("asap", "today_pm", "today_eve", "tomorrow_am", "tomorrow_pm")
@@ -46,7 +47,8 @@ async def advance(s: Session) -> None:
 def location_text(s: Session) -> str:
     d = s.d
     if d.get("place") == "public":
-        return f"{d.get('pub_building', '')}栋{d.get('pub_floor', '')}{d.get('pub_spot', '')}"
+        building = building_label(d["pub_building"]) if d.get("pub_building") else ""
+        return f"{building}{d.get('pub_floor', '')}{d.get('pub_spot', '')}"
     return d.get("area", "")
 
 

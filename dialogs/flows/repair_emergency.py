@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
+from ..units import WORDS
 from . import filing
 from .repair_common import advance, draft
 
@@ -33,10 +34,10 @@ async def emergency(s: Session, kind: str) -> None:
         d.setdefault("category", "elevator")
         if "place" not in d:
             d.update(place="public", pub_building=s.profile["unit"]["building"], pub_floor="",
-                     pub_spot="电梯")
+                     pub_spot=WORDS["elevator_spot"])
         d.setdefault("pub_building", s.profile["unit"]["building"])
         d.setdefault("pub_floor", "")
-        d.setdefault("pub_spot", "电梯")
+        d.setdefault("pub_spot", WORDS["elevator_spot"])
     s.say(f"emergency_{kind}_advice")
     if d.get("ticket_id"):
         return
