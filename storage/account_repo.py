@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import Account, Handoff, JSONType, ProcessedUpdate, UTCDateTime
-from .sql_helpers import sqlite_time
+from .sql_helpers import inline_sqlite, sqlite_time
 
 # The three statements every dialog step runs, prepared once: building and caching a statement
 # per call cost more CPU than running it (bench/dialogs.py).
@@ -103,15 +103,7 @@ class AccountRepo:
         if self._raw is False:
             return None
         if self._raw is None:
-            conn = await self.s.connection()
-            self._raw = False
-            if conn.dialect.name == "sqlite":
-                from .sqlite_inline import InlineConnection
-
-                raw = await conn.get_raw_connection()
-                drv = raw.driver_connection
-                if isinstance(drv, InlineConnection):
-                    self._raw = drv._conn
+            self._raw = await inline_sqlite(self.s) or False
         return self._raw or None
 
     async def open_conversation(self, channel: str, external_id: str, chat_id: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,8 +11,22 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import OutboxMessage, UTCDateTime
+from .sql_helpers import inline_sqlite, sqlite_time
 
 LEASE = timedelta(seconds=60)
+
+
+@dataclass(slots=True)
+class ClaimedRow:
+    id: int
+    chat_id: str
+    method: str
+    payload: dict
+    attempts: int
+    priority: int
+    purpose: str
+    ticket_id: int | None
+    ref: dict
 
 _MARK_SENT = sa.text(
     "UPDATE outbox SET state = 'sent', sent_at = :at, claimed_until = NULL, "
@@ -34,9 +50,12 @@ class OutboxRepo:
         return row.id
 
     async def claim(self, now: datetime, limit: int = 20, ids: list[int] | None = None,
-                    min_age: timedelta | None = None) -> list[OutboxMessage]:
+                    min_age: timedelta | None = None) -> list[Any]:
         """Take due rows under a lease: a row whose sender died is taken again after the lease.
         On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite has one writer."""
+        raw = await inline_sqlite(self.s)
+        if raw is not None:
+            return self._claim_sqlite(raw, now, limit, ids, min_age)
         t = OutboxMessage.__table__
         cond = sa.and_(
             t.c.not_before <= now,
@@ -63,7 +82,36 @@ class OutboxRepo:
         rows = (await conn.execute(stmt)).all()
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
+    def _claim_sqlite(self, raw, now, limit, ids, min_age) -> list[Any]:
+        """The same claim in one plain statement on the embedded database (every owner step that
+        creates a ticket runs it)."""
+        where = ("not_before <= :now AND (state = 'pending' OR "
+                 "(state = 'sending' AND claimed_until < :now))")
+        params: dict[str, Any] = {"now": sqlite_time(now), "lease": sqlite_time(now + LEASE),
+                                  "limit": limit}
+        if ids is not None:
+            params.update({f"i{n}": v for n, v in enumerate(ids)})
+            where += " AND id IN (" + ",".join(f":i{n}" for n in range(len(ids))) + ")"
+            if not ids:
+                return []
+        if min_age is not None:
+            where += " AND created_at <= :old"
+            params["old"] = sqlite_time(now - min_age)
+        cur = raw.execute(
+            "UPDATE outbox SET state = 'sending', claimed_until = :lease, attempts = attempts + 1 "
+            f"WHERE id IN (SELECT id FROM outbox WHERE {where} ORDER BY priority, id LIMIT :limit) "
+            "RETURNING id, chat_id, method, payload, attempts, priority, purpose, ticket_id, ref",
+            params)
+        rows = [ClaimedRow(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7],
+                           json.loads(r[8]) if r[8] else {}) for r in cur.fetchall()]
+        return sorted(rows, key=lambda r: (r.priority, r.id))
+
     async def mark_sent(self, row_id: int, now: datetime, message_id: int | None = None) -> None:
+        raw = await inline_sqlite(self.s)
+        if raw is not None:
+            raw.execute("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, "
+                        "sent_message_id = ? WHERE id = ?", (sqlite_time(now), message_id, row_id))
+            return
         conn = await self.s.connection()
         await conn.execute(_MARK_SENT, {"id": row_id, "at": now, "mid": message_id})
 

@@ -15,3 +15,17 @@ def _upsert(session: AsyncSession):
 def sqlite_time(when: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so both paths read alike."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def inline_sqlite(session: AsyncSession):
+    """The plain sqlite3 connection under this session's transaction when we run on the inline
+    embedded default (storage/sqlite_inline.py), else None. Hot statements run on it skip
+    SQLAlchemy's per-call machinery while staying inside the same transaction."""
+    conn = await session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    from .sqlite_inline import InlineConnection
+
+    raw = await conn.get_raw_connection()
+    drv = raw.driver_connection
+    return drv._conn if isinstance(drv, InlineConnection) else None

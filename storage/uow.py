@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.ports import Ports
@@ -17,18 +19,42 @@ class UnitOfWork:
         self._maker = sessionmaker
         self.session: AsyncSession | None = None
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> UnitOfWork:  # noqa: PYI034
         self.session = self._maker()
-        s = self.session
-        self.accounts = AccountRepo(s)
-        self.registry = RegistryRepo(s)
-        self.tickets = TicketRepo(s)
-        self.handoffs = HandoffRepo(s)
-        self.outbox = OutboxRepo(s)
-        self.desk = DeskRepo(s)
-        self.followups = FollowUpRepo(s)
-        self.ports = Ports(registry=self.registry, tickets=self.tickets, handoffs=self.handoffs)
         return self
+
+    # repositories are made when first used: most steps touch only two of them
+    @cached_property
+    def accounts(self) -> AccountRepo:
+        return AccountRepo(self.session)
+
+    @cached_property
+    def registry(self) -> RegistryRepo:
+        return RegistryRepo(self.session)
+
+    @cached_property
+    def tickets(self) -> TicketRepo:
+        return TicketRepo(self.session)
+
+    @cached_property
+    def handoffs(self) -> HandoffRepo:
+        return HandoffRepo(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.session)
+
+    @cached_property
+    def desk(self) -> DeskRepo:
+        return DeskRepo(self.session)
+
+    @cached_property
+    def followups(self) -> FollowUpRepo:
+        return FollowUpRepo(self.session)
+
+    @cached_property
+    def ports(self) -> Ports:
+        return Ports(registry=self.registry, tickets=self.tickets, handoffs=self.handoffs)
 
     async def commit(self) -> None:
         assert self.session is not None
