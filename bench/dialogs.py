@@ -46,9 +46,14 @@ class NullSession(BaseSession):
         if isinstance(method, SendMessage):
             if method.reply_markup is not None:
                 self.last_markup[int(method.chat_id)] = method.reply_markup
-            return Message.model_validate({
-                "message_id": next(self._ids), "date": 0, "text": method.text,
-                "chat": {"id": int(method.chat_id), "type": "private"}})
+            return Message.model_validate(
+                {
+                    "message_id": next(self._ids),
+                    "date": 0,
+                    "text": method.text,
+                    "chat": {"id": int(method.chat_id), "type": "private"},
+                }
+            )
         return True
 
     async def stream_content(self, *a, **kw):  # pragma: no cover
@@ -59,18 +64,31 @@ class NullSession(BaseSession):
 
 
 def _msg(uid: int, uidx: count, **fields) -> dict:
-    return {"update_id": next(uidx), "message": {
-        "message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"},
-        "from": {"id": uid, "is_bot": False, "first_name": "o"}, **fields}}
+    return {
+        "update_id": next(uidx),
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": uid, "type": "private"},
+            "from": {"id": uid, "is_bot": False, "first_name": "o"},
+            **fields,
+        },
+    }
 
 
 def _press(uid: int, uidx: count, session: NullSession, label: str) -> dict:
     markup = session.last_markup[uid]
     data = next(b.callback_data for row in markup.inline_keyboard for b in row if label in b.text)
-    return {"update_id": next(uidx), "callback_query": {
-        "id": "q", "chat_instance": "c", "data": data,
-        "from": {"id": uid, "is_bot": False, "first_name": "o"},
-        "message": {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}}}}
+    return {
+        "update_id": next(uidx),
+        "callback_query": {
+            "id": "q",
+            "chat_instance": "c",
+            "data": data,
+            "from": {"id": uid, "is_bot": False, "first_name": "o"},
+            "message": {"message_id": 1, "date": 0, "chat": {"id": uid, "type": "private"}},
+        },
+    }
 
 
 async def _setup(db_path: str, owners: int):
@@ -109,11 +127,27 @@ async def repair_dialogs(owners: int) -> tuple[int, float, float, list[float]]:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for i in range(owners):
             uid = 10_000 + i
-            await _feed(dp, bot, _msg(uid, uidx, text="/start",
-                                      entities=[{"type": "bot_command", "offset": 0, "length": 6}]),
-                        lat)
-            await _feed(dp, bot, _msg(uid, uidx, contact={"phone_number": f"139{i:08d}",
-                                                          "first_name": "o", "user_id": uid}), lat)
+            await _feed(
+                dp,
+                bot,
+                _msg(
+                    uid,
+                    uidx,
+                    text="/start",
+                    entities=[{"type": "bot_command", "offset": 0, "length": 6}],
+                ),
+                lat,
+            )
+            await _feed(
+                dp,
+                bot,
+                _msg(
+                    uid,
+                    uidx,
+                    contact={"phone_number": f"139{i:08d}", "first_name": "o", "user_id": uid},
+                ),
+                lat,
+            )
             for label in ("是", "报修", "厨房", "水管"):
                 await _feed(dp, bot, _press(uid, uidx, session, label), lat)
             await _feed(dp, bot, _msg(uid, uidx, text="厨房水管接口一直在滴水"), lat)
@@ -136,8 +170,10 @@ async def echo(n: int) -> tuple[float, float]:
     uidx = count(1)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for i in range(n):
-        await dp.feed_update(bot, Update.model_validate(_msg(20_000 + i % 500, uidx, text="hi"),
-                                                        context={"bot": bot}))
+        await dp.feed_update(
+            bot,
+            Update.model_validate(_msg(20_000 + i % 500, uidx, text="hi"), context={"bot": bot}),
+        )
     return time.process_time() - cpu0, time.perf_counter() - wall0
 
 
@@ -153,8 +189,16 @@ async def memory_ours(n: int) -> dict:
         lat: list[float] = []
         for i in range(n):  # each owner identified and mid-dialog: an open conversation
             uid = 10_000 + i
-            await _feed(dp, bot, _msg(uid, uidx, contact={"phone_number": f"139{i:08d}",
-                                                          "first_name": "o", "user_id": uid}), lat)
+            await _feed(
+                dp,
+                bot,
+                _msg(
+                    uid,
+                    uidx,
+                    contact={"phone_number": f"139{i:08d}", "first_name": "o", "user_id": uid},
+                ),
+                lat,
+            )
             session.last_markup.pop(uid, None)
         await app.db.dispose()
     return {"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
@@ -166,8 +210,12 @@ async def memory_bare(n: int) -> dict:
 
 
 def _child(kind: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--open", str(n)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--open", str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -183,12 +231,14 @@ def main() -> None:
         return
 
     steps, cpu, wall, lat = asyncio.run(repair_dialogs(args.owners))
-    echo_cpu, echo_wall = asyncio.run(echo(steps))
+    echo_cpu, _ = asyncio.run(echo(steps))
     print(f"repair dialogs: {args.owners} owners, {steps} steps, every step committed to SQLite")
     print(f"  steps/s (wall)        {steps / wall:10.0f}")
     print(f"  steps per CPU second  {steps / cpu:10.0f}   (goal >= 1000)")
     print(f"  CPU s per step        {cpu / steps:10.6f}")
-    print(f"  latency p50/p95/p99   {pct(lat, .5):.2f} / {pct(lat, .95):.2f} / {pct(lat, .99):.2f} ms")
+    print(
+        f"  latency p50/p95/p99   {pct(lat, 0.5):.2f} / {pct(lat, 0.95):.2f} / {pct(lat, 0.99):.2f} ms"
+    )
     print(f"bare aiogram echo: {steps} updates")
     print(f"  updates per CPU sec   {steps / echo_cpu:10.0f}")
     print(f"  ratio ours/echo       {(steps / cpu) / (steps / echo_cpu):10.2f}")

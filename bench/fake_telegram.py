@@ -24,8 +24,9 @@ stats = {"ok": 0, "429": 0}
 async def handle(request: web.Request) -> web.Response:
     method = request.match_info["method"]
     if method == "getMe":
-        return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True,
-                                                         "first_name": "bench"}})
+        return web.json_response(
+            {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "bench"}}
+        )
     if method == "stats":
         return web.json_response(stats)
     form = await request.post()
@@ -36,14 +37,24 @@ async def handle(request: web.Request) -> web.Response:
     too_fast_chat = now - last_by_chat.get(chat, -10.0) < PER_CHAT_SECONDS
     if len(sent) >= GLOBAL_PER_SECOND or too_fast_chat:
         stats["429"] += 1
-        return web.json_response({"ok": False, "error_code": 429,
-                                  "description": "Too Many Requests: retry after 1",
-                                  "parameters": {"retry_after": 1}}, status=429)
+        return web.json_response(
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            },
+            status=429,
+        )
     sent.append(now)
     last_by_chat[chat] = now
     stats["ok"] += 1
-    msg = {"message_id": stats["ok"], "date": int(time.time()),
-           "chat": {"id": int(chat), "type": "private"}, "text": str(form.get("text", ""))}
+    msg = {
+        "message_id": stats["ok"],
+        "date": int(time.time()),
+        "chat": {"id": int(chat), "type": "private"},
+        "text": str(form.get("text", "")),
+    }
     return web.json_response({"ok": True, "result": msg})
 
 

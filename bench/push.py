@@ -49,14 +49,25 @@ async def run(count: int, url: str) -> dict:
         engine = make_engine(db)
         sm = make_sessionmaker(engine)
         now = datetime.now(UTC)
-        rows = [{"chat_id": str(100_000 + i), "method": "sendMessage",
-                 "payload": {"text": f"您的工单进度更新 #{i}", "parse_mode": "HTML"},
-                 "priority": 1, "state": "pending", "attempts": 0, "not_before": now,
-                 "created_at": now, "error": "", "purpose": "owner", "ref": {}}
-                for i in range(count)]
+        rows = [
+            {
+                "chat_id": str(100_000 + i),
+                "method": "sendMessage",
+                "payload": {"text": f"您的工单进度更新 #{i}", "parse_mode": "HTML"},
+                "priority": 1,
+                "state": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+                "error": "",
+                "purpose": "owner",
+                "ref": {},
+            }
+            for i in range(count)
+        ]
         async with sm() as s:
             for i in range(0, count, 1000):
-                await s.execute(sa.insert(OutboxMessage), rows[i:i + 1000])
+                await s.execute(sa.insert(OutboxMessage), rows[i : i + 1000])
             await s.commit()
         bot = build_bot(Settings(bot_token=TOKEN, telegram_api_url=url))
         sender = OutboxSender(sm, bot, SystemClock())
@@ -66,8 +77,11 @@ async def run(count: int, url: str) -> dict:
             n = await sender.deliver()
             sent += n
             async with sm() as s:
-                left = await s.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.state.in_(("pending", "sending"))))
+                left = await s.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.state.in_(("pending", "sending")))
+                )
             if not left:
                 break
             if n == 0:
@@ -85,8 +99,11 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=10_000)
     args = ap.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_telegram.py"), str(port)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "fake_telegram.py"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert json.loads(server.stdout.readline())["ready"]
         time.sleep(0.3)
@@ -94,8 +111,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-    print(f"push: {args.count} notifications to distinct owners, local fake Bot API with "
-          f"Telegram's limits")
+    print(
+        f"push: {args.count} notifications to distinct owners, local fake Bot API with "
+        f"Telegram's limits"
+    )
     print(f"  delivered             {r['sent']:10d}   (server accepted {r['server']['ok']})")
     print(f"  messages per second   {r['sent'] / r['wall']:10.1f}   (target >= 25)")
     print(f"  429s received         {r['server']['429']:10d}   (target 0)")

@@ -23,8 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     imp = sub.add_parser("import-owners", help="load the owner registry from CSV")
     imp.add_argument("file")
-    imp.add_argument("--replace", action="store_true",
-                     help="retire owners missing from the file (their tickets stay)")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="retire owners missing from the file (their tickets stay)",
+    )
     sub.add_parser("lint-templates", help="check every template against the polite-language rules")
     from .roster_cli import add_parsers
 
@@ -140,16 +143,24 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.load()
     # the console prints to the same terminal: keep library chatter out of the chat
-    quiet = args.command in ("console", "import-owners", "lint-templates", "migrate", "agents",
-                             "workers") or (
-        args.command is None and not settings.bot_token)
-    setup_logging("WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
-                  settings.bot_token)
+    quiet = args.command in (
+        "console",
+        "import-owners",
+        "lint-templates",
+        "migrate",
+        "agents",
+        "workers",
+    ) or (args.command is None and not settings.bot_token)
+    setup_logging(
+        "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
+        settings.bot_token,
+    )
     command = args.command or ("run" if settings.bot_token else "console")
     if command == "run":
         if not settings.bot_token:
-            print("BOT_TOKEN is not set; use `python -m bot console` to try offline.",
-                  file=sys.stderr)
+            print(
+                "BOT_TOKEN is not set; use `python -m bot console` to try offline.", file=sys.stderr
+            )
             return 2
         asyncio.run(_run_polling(settings))
         return 0

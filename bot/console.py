@@ -33,15 +33,17 @@ class ConsoleChat:
             self.out(plain(p["text"]))
             markup = p.get("reply_markup") or {}
             if "inline_keyboard" in markup:
-                self._number([b["text"] for row in markup["inline_keyboard"] for b in row],
-                             [b["callback_data"][2:] for row in markup["inline_keyboard"]
-                              for b in row], reply=False)
+                self._number(
+                    [b["text"] for row in markup["inline_keyboard"] for b in row],
+                    [b["callback_data"][2:] for row in markup["inline_keyboard"] for b in row],
+                    reply=False,
+                )
             elif "keyboard" in markup:
-                buttons = [b for row in markup["keyboard"] for b in row
-                           if not b.get("request_contact")]
+                buttons = [
+                    b for row in markup["keyboard"] for b in row if not b.get("request_contact")
+                ]
                 self.out(self.app.texts.render("console_contact_hint"))
-                self._number([b["text"] for b in buttons], [b["text"] for b in buttons],
-                             reply=True)
+                self._number([b["text"] for b in buttons], [b["text"] for b in buttons], reply=True)
 
     def _number(self, labels: list[str], values: list[str], reply: bool) -> None:
         self.buttons = values
@@ -52,8 +54,11 @@ class ConsoleChat:
         line = line.strip()
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             value = self.buttons[int(line) - 1]
-            return Inbound("text", text=value) if self.reply_keyboard else Inbound(
-                "choice", token=value)
+            return (
+                Inbound("text", text=value)
+                if self.reply_keyboard
+                else Inbound("choice", token=value)
+            )
         cmd, _, rest = line.partition(" ")
         if cmd == "/contact":
             return Inbound("contact", phone=rest.strip(), contact_is_own=True)
@@ -71,8 +76,13 @@ class ConsoleChat:
 
     async def send(self, inbound: Inbound) -> None:
         outcome = await self.app.conversations.handle(
-            channel="console", external_id="local", chat_id="console", display_name="console",
-            inbound=inbound, use_outbox=False)
+            channel="console",
+            external_id="local",
+            chat_id="console",
+            display_name="console",
+            inbound=inbound,
+            use_outbox=False,
+        )
         if outcome.result and outcome.result.alert:
             self.out(self.app.texts.render(outcome.result.alert))
         self.show(outcome.direct)
@@ -93,8 +103,12 @@ async def run_console(app: App) -> None:
     from .paths import SAMPLE_OWNERS
 
     texts = app.texts
-    print(texts.render("console_intro", {"service_name": app.policy.service_name,
-                                         "database": app.settings.database_url}))
+    print(
+        texts.render(
+            "console_intro",
+            {"service_name": app.policy.service_name, "database": app.settings.database_url},
+        )
+    )
     async with UnitOfWork(app.sessionmaker) as uow:
         empty = await uow.registry.is_empty()
     if empty:
@@ -104,8 +118,11 @@ async def run_console(app: App) -> None:
             async with UnitOfWork(app.sessionmaker) as uow:
                 rep = await import_owners(uow.session, read_file(SAMPLE_OWNERS))
                 await uow.commit()
-            print(texts.render("console_sample_loaded",
-                               {"units": rep.units_added, "owners": rep.owners_added}))
+            print(
+                texts.render(
+                    "console_sample_loaded", {"units": rep.units_added, "owners": rep.owners_added}
+                )
+            )
     chat = ConsoleChat(app)
     await chat.send(Inbound("command", text="/start"))
     while True:

@@ -16,11 +16,10 @@ from dialogs.events import Inbound, Reply, StepResult
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
+from .desk.context import PRIORITY_OWNER
 from .rendering import merge, payloads
 
 log = logging.getLogger(__name__)
-
-PRIORITY_OWNER = 1
 
 
 @dataclass(slots=True)
@@ -34,18 +33,17 @@ class Outcome:
 
 
 class ConversationService:
-    def __init__(self, sessionmaker, engine: Engine, texts: Texts, clock: Clock,
-                 agent_chat_id: str = "", desk=None):
+    def __init__(self, sessionmaker, engine: Engine, texts: Texts, clock: Clock, desk=None):
         self.sessionmaker = sessionmaker
         self.engine = engine
         self.texts = texts
         self.clock = clock
-        self.agent_chat_id = agent_chat_id
         self.desk = desk
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def _desk_effects(self, uow: UnitOfWork, result: StepResult, chat_id: str,
-                            account_id: int) -> None:
+    async def _desk_effects(
+        self, uow: UnitOfWork, result: StepResult, chat_id: str, account_id: int
+    ) -> None:
         """What the step asked of the agents' side: cards, notes, relays, handoff endings."""
         from .desk import cards, relay
 
@@ -59,9 +57,15 @@ class ConversationService:
             elif e.kind == "relay":
                 await relay.relay_owner_message(desk, uow, chat_id, account_id, data)
             elif e.kind == "handoff_closed":
-                await desk.to_agents(uow, "agent_takeover_ended",
-                                     {"salutation": data.get("salutation", ""), "agent": "",
-                                      "by": data.get("by", "owner")})
+                await desk.to_agents(
+                    uow,
+                    "agent_takeover_ended",
+                    {
+                        "salutation": data.get("salutation", ""),
+                        "agent": "",
+                        "by": data.get("by", "owner"),
+                    },
+                )
             elif e.kind == "agent_message" and data.get("purpose") == "card":
                 ticket = await uow.desk.ticket(data["ticket_id"])
                 if ticket is not None:
@@ -71,14 +75,19 @@ class ConversationService:
                         await cards.post_card(desk, uow, ticket)
             elif e.kind == "agent_message":
                 reply = data["reply"]
-                rows = [[(k, d) for k, d in row] for row in data.get("buttons", [])]
-                await desk.to_agents(uow, reply.template, reply.context, rows=rows,
-                                     purpose=data.get("purpose", "alert"), ref=data.get("ref"),
-                                     ticket_id=data.get("ticket_id"))
+                await desk.to_agents(
+                    uow,
+                    reply.template,
+                    reply.context,
+                    rows=data.get("buttons"),
+                    purpose=data.get("purpose", "alert"),
+                    ref=data.get("ref"),
+                    ticket_id=data.get("ticket_id"),
+                )
                 if data.get("supervisors"):
-                    for sup in await uow.desk.supervisors():
-                        await desk.to_chat(uow, sup.telegram_user_id, reply.template,
-                                           reply.context, purpose="alert")
+                    await desk.to_supervisors(
+                        uow, reply.template, reply.context, ticket_id=data.get("ticket_id")
+                    )
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -88,23 +97,34 @@ class ConversationService:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def handle(self, *, channel: str, external_id: str, chat_id: str, display_name: str,
-                     inbound: Inbound, update_id: int | None = None,
-                     use_outbox: bool = True) -> Outcome:
+    async def handle(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        chat_id: str,
+        display_name: str,
+        inbound: Inbound,
+        update_id: int | None = None,
+        use_outbox: bool = True,
+    ) -> Outcome:
         # one step at a time per owner: two quick taps never race on the same state
         async with self._lock(f"{channel}:{external_id}"):
-            return await self._handle(channel, external_id, chat_id, display_name, inbound,
-                                      update_id, use_outbox)
+            return await self._handle(
+                channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
+            )
 
-    async def _handle(self, channel, external_id, chat_id, display_name, inbound, update_id,
-                      use_outbox) -> Outcome:
+    async def _handle(
+        self, channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
+    ) -> Outcome:
         now = self.clock.now()
         async with UnitOfWork(self.sessionmaker) as uow:
             if update_id is not None and not await uow.accounts.first_time(update_id, now):
                 log.info("duplicate update %s ignored", update_id)
                 return Outcome(None)
-            conv = await uow.accounts.open_conversation(channel, external_id, chat_id,
-                                                        display_name, now)
+            conv = await uow.accounts.open_conversation(
+                channel, external_id, chat_id, display_name, now
+            )
             state = conv.state
             result = await self.engine.step(state, inbound, conv.account_id, uow.ports)
             await uow.accounts.save_conversation(conv, state, now)
@@ -113,8 +133,9 @@ class ConversationService:
             agent_replies = [e.data["reply"] for e in result.effects if e.kind == "agent_message"]
             if result.durable and use_outbox:
                 for p in owner_payloads:
-                    outcome.outbox_ids.append(await uow.outbox.add(
-                        chat_id, p, now, priority=PRIORITY_OWNER))
+                    outcome.outbox_ids.append(
+                        await uow.outbox.add(chat_id, p, now, priority=PRIORITY_OWNER)
+                    )
             else:
                 outcome.direct = owner_payloads
             if use_outbox and self.desk is not None and result.effects:

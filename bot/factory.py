@@ -46,7 +46,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> App:
     policy = Policy.load(settings.policy_file or None)
     engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
     desk = Desk(texts, policy, clock, engine, settings.agent_chat_id)
-    conversations = ConversationService(sm, engine, texts, clock, settings.agent_chat_id, desk)
+    conversations = ConversationService(sm, engine, texts, clock, desk)
     return App(settings, db, sm, texts, policy, engine, conversations, clock, desk)
 
 
@@ -54,17 +54,27 @@ def build_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(settings.bot_token, session=session,
-               default=DefaultBotProperties(parse_mode="HTML"))
+    return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
 def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, OutboxSender]:
-    sender = OutboxSender(app.sessionmaker, bot, app.clock,
-                          group_chat_id=app.settings.agent_chat_id, texts=app.texts,
-                          **sender_options)
+    sender = OutboxSender(
+        app.sessionmaker,
+        bot,
+        app.clock,
+        group_chat_id=app.settings.agent_chat_id,
+        texts=app.texts,
+        **sender_options,
+    )
     sender.on_blocked = partial(owner_blocked, app.desk)
-    dp = Dispatcher(conversations=app.conversations, sender=sender, texts=app.texts,
-                    app=app, desk=app.desk, sessionmaker=app.sessionmaker)
+    dp = Dispatcher(
+        conversations=app.conversations,
+        sender=sender,
+        texts=app.texts,
+        app=app,
+        desk=app.desk,
+        sessionmaker=app.sessionmaker,
+    )
     dp.include_router(owner.make_router())
     if app.settings.agent_chat_id:
         dp.include_router(agents.make_router(app.settings.agent_chat_id))

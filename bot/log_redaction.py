@@ -28,7 +28,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string is still logged, redacted
+        except Exception:  # noqa: BLE001  (a broken format string is still logged, redacted)
             message = str(record.msg)
         record.msg = redact(message, self.token)
         record.args = None

@@ -25,16 +25,31 @@ from .rate_limit import TokenBucket, WindowLimiter
 
 log = logging.getLogger(__name__)
 
-METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "editMessageText": EditMessageText,
-           "copyMessage": CopyMessage}
+METHODS = {
+    "sendMessage": SendMessage,
+    "sendPhoto": SendPhoto,
+    "editMessageText": EditMessageText,
+    "copyMessage": CopyMessage,
+}
 GROUP_PER_MINUTE = 20
 MAX_ATTEMPTS = 8
 
 
 class OutboxSender:
-    def __init__(self, sessionmaker, bot: Bot, clock: Clock, *, poll_seconds: float = 1.0,
-                 group_chat_id: str = "", texts=None, rate: float = 28.0,
-                 chat_rate: float = 1.0, chat_burst: float = 3.0, rate_clock=None):
+    def __init__(
+        self,
+        sessionmaker,
+        bot: Bot,
+        clock: Clock,
+        *,
+        poll_seconds: float = 1.0,
+        group_chat_id: str = "",
+        texts=None,
+        rate: float = 28.0,
+        chat_rate: float = 1.0,
+        chat_burst: float = 3.0,
+        rate_clock=None,
+    ):
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.clock = clock
@@ -55,8 +70,7 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def deliver(self, ids: list[int] | None = None,
-                      min_age: timedelta | None = None) -> int:
+    async def deliver(self, ids: list[int] | None = None, min_age: timedelta | None = None) -> int:
         """Send what is due (or just `ids`); returns how many were sent."""
         sent = 0
         while True:
@@ -75,7 +89,11 @@ class OutboxSender:
                     # keep one chat's order: a later row waits behind an earlier deferred one
                     async with UnitOfWork(self.sessionmaker) as uow:
                         await uow.outbox.retry_later(
-                            row.id, self.clock.now() + held_chats[row.chat_id], "chat order")
+                            row.id,
+                            self.clock.now() + held_chats[row.chat_id],
+                            "chat order",
+                            counts=False,
+                        )
                         await uow.commit()
                     continue
                 if row.chat_id != self.group_chat_id:
@@ -84,7 +102,11 @@ class OutboxSender:
                         held_chats[row.chat_id] = timedelta(seconds=wait)
                         async with UnitOfWork(self.sessionmaker) as uow:
                             await uow.outbox.retry_later(
-                                row.id, self.clock.now() + timedelta(seconds=wait), "chat limit")
+                                row.id,
+                                self.clock.now() + timedelta(seconds=wait),
+                                "chat limit",
+                                counts=False,
+                            )
                             await uow.commit()
                         deferred = True
                         continue
@@ -102,7 +124,11 @@ class OutboxSender:
                             if row.purpose == "card":
                                 await self._fold_cards(uow, row)
                             await uow.outbox.retry_later(
-                                row.id, self.group_limit.next_free(row.chat_id, now), "group limit")
+                                row.id,
+                                self.group_limit.next_free(row.chat_id, now),
+                                "group limit",
+                                counts=False,
+                            )
                             await uow.commit()
                         deferred = True
                         continue
@@ -138,21 +164,44 @@ class OutboxSender:
 
         from .rendering import payloads
 
-        waiting = [r for r in await uow.outbox.pending_for_chat(row.chat_id, "card")
-                   if r.id != row.id]
+        waiting = [
+            r for r in await uow.outbox.pending_for_chat(row.chat_id, "card") if r.id != row.id
+        ]
         if len(waiting) < 1 or self.texts is None:
             return
         ids = [row.id] + [r.id for r in waiting]
-        tickets = [t for t in [await uow.desk.ticket(r.ticket_id, lock=False)
-                               for r in [row, *waiting] if r.ticket_id] if t is not None]
+        tickets = [
+            t
+            for t in [
+                await uow.desk.ticket(r.ticket_id, lock=False)
+                for r in [row, *waiting]
+                if r.ticket_id
+            ]
+            if t is not None
+        ]
         await uow.outbox.set_state(ids, "folded")
-        digest = payloads(Reply("agent_digest", {"tickets": tickets, "now": self.clock.now()}),
-                          self.texts)[-1]
-        digest["reply_markup"] = {"inline_keyboard": [
-            [{"text": f"{self.texts.button('agent_btn_take')} {t.number}",
-              "callback_data": f"d:take:{t.id}"}] for t in tickets[:20]]}
-        await uow.outbox.add(row.chat_id, digest, self.clock.now(), priority=3, purpose="digest",
-                             ref={"tickets": [t.id for t in tickets]})
+        digest = payloads(
+            Reply("agent_digest", {"tickets": tickets, "now": self.clock.now()}), self.texts
+        )[-1]
+        digest["reply_markup"] = {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": f"{self.texts.button('agent_btn_take')} {t.number}",
+                        "callback_data": f"d:take:{t.id}",
+                    }
+                ]
+                for t in tickets[:20]
+            ]
+        }
+        await uow.outbox.add(
+            row.chat_id,
+            digest,
+            self.clock.now(),
+            priority=3,
+            purpose="digest",
+            ref={"tickets": [t.id for t in tickets]},
+        )
 
     async def _send_one(self, row):
         method_cls = METHODS.get(row.method, SendMessage)
@@ -177,7 +226,7 @@ class OutboxSender:
             self._resume_at = self.clock.now() + timedelta(seconds=e.retry_after)
             return ("retry", timedelta(seconds=e.retry_after), "429"), None
         except (TelegramNetworkError, TelegramServerError) as e:
-            delay = min(300.0, 2 ** row.attempts) * (0.5 + random.random())
+            delay = min(300.0, 2**row.attempts) * (0.5 + random.random())
             log.warning("outbox %s: %s, retry in %.1fs", row.id, type(e).__name__, delay)
             return ("retry", timedelta(seconds=delay), type(e).__name__), None
         except TelegramForbiddenError as e:

@@ -56,5 +56,6 @@ class TokenBucket:
         self._state[key] = (self._level(key) - 1, self.now())
         if len(self._state) > 50_000:  # forget chats that have long refilled
             t = self.now()
-            self._state = {k: v for k, v in self._state.items()
-                           if t - v[1] < self.burst / self.rate}
+            self._state = {
+                k: v for k, v in self._state.items() if t - v[1] < self.burst / self.rate
+            }

@@ -21,7 +21,9 @@ def split_text(text: str, limit: int = LIMIT) -> list[str]:
         while len(line) > limit:
             cut = limit - len(cur) - 1 if cur else limit
             # never cut inside an HTML entity or tag
-            while cut > 0 and ("<" in line[max(0, cut - 8):cut] or "&" in line[max(0, cut - 8):cut]):
+            while cut > 0 and (
+                "<" in line[max(0, cut - 8) : cut] or "&" in line[max(0, cut - 8) : cut]
+            ):
                 cut -= 1
             cut = max(cut, 1)
             if cur:
@@ -51,10 +53,12 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
         rows += [[{"text": c.label} for c in row] for row in reply.rows]
         markup = {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
     elif reply.rows:
-        markup = {"inline_keyboard": [
-            [{"text": c.label, "callback_data": CALLBACK_PREFIX + c.value} for c in row]
-            for row in reply.rows
-        ]}
+        markup = {
+            "inline_keyboard": [
+                [{"text": c.label, "callback_data": CALLBACK_PREFIX + c.value} for c in row]
+                for row in reply.rows
+            ]
+        }
     elif reply.remove_keyboard:
         markup = {"remove_keyboard": True}
     if markup is not None:
@@ -69,8 +73,11 @@ def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for p in parts:
         prev = out[-1] if out else None
-        if (prev is not None and "reply_markup" not in prev
-                and len(prev["text"]) + 2 + len(p["text"]) <= LIMIT):
+        if (
+            prev is not None
+            and "reply_markup" not in prev
+            and len(prev["text"]) + 2 + len(p["text"]) <= LIMIT
+        ):
             out[-1] = {**p, "text": prev["text"] + "\n\n" + p["text"]}
         else:
             out.append(dict(p))

@@ -12,7 +12,9 @@ from .settings import Settings
 
 
 def add_parsers(sub) -> None:
-    ag = sub.add_parser("agents", help="the agents' roster").add_subparsers(dest="op", required=True)
+    ag = sub.add_parser("agents", help="the agents' roster").add_subparsers(
+        dest="op", required=True
+    )
     a = ag.add_parser("add")
     a.add_argument("telegram_user_id")
     a.add_argument("name")
@@ -21,7 +23,8 @@ def add_parsers(sub) -> None:
     r = ag.add_parser("remove")
     r.add_argument("telegram_user_id")
     wk = sub.add_parser("workers", help="workers per department").add_subparsers(
-        dest="op", required=True)
+        dest="op", required=True
+    )
     w = wk.add_parser("add")
     w.add_argument("department")
     w.add_argument("name")
@@ -39,26 +42,35 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     await migrate(settings.database_url)
     app = build_app(settings)
     texts = Texts(settings.service_tz)
-    ctx: dict = {"roster": args.command, "op": args.op, "ok": True, "agent_list": [], "worker_list": [],
-                 "item": None}
+    ctx: dict = {
+        "roster": args.command,
+        "op": args.op,
+        "ok": True,
+        "agent_list": [],
+        "worker_list": [],
+        "item": None,
+    }
     try:
         async with UnitOfWork(app.sessionmaker) as uow:
             now = app.clock.now()
             if args.command == "agents":
                 if args.op == "add":
-                    ctx["item"] = await uow.desk.add_agent(args.telegram_user_id, args.name,
-                                                           args.role, now)
+                    ctx["item"] = await uow.desk.add_agent(
+                        args.telegram_user_id, args.name, args.role, now
+                    )
                 elif args.op == "remove":
                     ctx["ok"] = await uow.desk.remove_agent(args.telegram_user_id)
                 ctx["agent_list"] = await uow.desk.agents()
             else:
                 if args.op == "add":
-                    ctx["item"] = await uow.desk.add_worker(args.department, args.name, args.phone,
-                                                            args.telegram_id)
+                    ctx["item"] = await uow.desk.add_worker(
+                        args.department, args.name, args.phone, args.telegram_id
+                    )
                 elif args.op == "remove":
                     ctx["ok"] = await uow.desk.remove_worker(args.worker_id)
-                ctx["worker_list"] = await uow.desk.workers(getattr(args, "department", None)
-                                                        if args.op == "list" else None)
+                ctx["worker_list"] = await uow.desk.workers(
+                    getattr(args, "department", None) if args.op == "list" else None
+                )
             await uow.commit()
         print(texts.render("cli_roster", ctx))
         return 0 if ctx["ok"] else 1

@@ -31,8 +31,13 @@ class Settings:
     policy_file: str = ""
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
-        merged = {**(_read_dotenv(dotenv) if dotenv else {}), **(env if env is not None else os.environ)}
+    def load(
+        cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Settings:
+        merged = {
+            **(_read_dotenv(dotenv) if dotenv else {}),
+            **(env if env is not None else os.environ),
+        }
 
         def get(name: str, default: str) -> str:
             return (merged.get(name) or default).strip()

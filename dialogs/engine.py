@@ -104,8 +104,7 @@ class Engine:
             return
 
         # later photos of an album that already answered a step are attached without a word
-        if (ev.kind == "photo" and ev.album_id and ev.album_id == s.d.get("album")
-                and not st.albums):
+        if ev.kind == "photo" and ev.album_id and ev.album_id == s.d.get("album") and not st.albums:
             s.d.setdefault("attachments", []).append({"kind": "photo", "file_id": ev.file_id})
             return
 
@@ -151,8 +150,9 @@ class Engine:
             if cmd == "/cancel":
                 await human_flow.end_by_owner(s)
             else:
-                await STEPS[s.where].handle(s, Inbound("text", text=ev.text,
-                                                       message_id=ev.message_id), None)
+                await STEPS[s.where].handle(
+                    s, Inbound("text", text=ev.text, message_id=ev.message_id), None
+                )
             return
         if cmd == "/start":
             await start_flow.on_start(s)

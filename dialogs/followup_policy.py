@@ -40,11 +40,21 @@ class FollowUpPolicy:
         self.sla_ratio = float(raw.get("sla_warn_ratio", 0.8))
 
     # --- after completion -----------------------------------------------------------------------
-    def after_completion(self, *, kind: str, category: str | None, department: str, urgent: bool,
-                         local_done: datetime, last_routine: datetime | None) -> list[Due]:
+    def after_completion(
+        self,
+        *,
+        kind: str,
+        category: str | None,
+        department: str,
+        urgent: bool,
+        local_done: datetime,
+        last_routine: datetime | None,
+    ) -> list[Due]:
         out: list[Due] = []
         if department in self.routine_departments:
-            if last_routine is None or local_done - last_routine >= timedelta(days=self.routine_days):
+            if last_routine is None or local_done - last_routine >= timedelta(
+                days=self.routine_days
+            ):
                 out.append(Due("survey", self._next_morning(local_done), data={"kind": "routine"}))
         elif kind == "repair":
             if urgent:
@@ -54,13 +64,15 @@ class FollowUpPolicy:
         elif kind == "complaint":
             out.append(Due("survey", local_done + timedelta(hours=self.complaint_hours)))
         if kind == "repair" and category in self.leak_categories:
-            out.append(Due("survey", local_done + timedelta(days=self.leak_days),
-                           data={"kind": "recheck"}))
+            out.append(
+                Due("survey", local_done + timedelta(days=self.leak_days), data={"kind": "recheck"})
+            )
         return out
 
     def _next_morning(self, local: datetime) -> datetime:
-        return datetime.combine(local.date() + timedelta(days=1), self.ordinary_at,
-                                tzinfo=local.tzinfo)
+        return datetime.combine(
+            local.date() + timedelta(days=1), self.ordinary_at, tzinfo=local.tzinfo
+        )
 
     # --- quiet hours ------------------------------------------------------------------------------
     def in_quiet_hours(self, local: datetime) -> bool:
@@ -77,8 +89,15 @@ class FollowUpPolicy:
         return datetime.combine(day, self.quiet_end, tzinfo=local.tzinfo)
 
     # --- SLA --------------------------------------------------------------------------------------
-    def sla(self, *, kind: str, category: str | None, urgent: bool, local_created: datetime,
-            deadline: datetime | None) -> list[Due]:
+    def sla(
+        self,
+        *,
+        kind: str,
+        category: str | None,
+        urgent: bool,
+        local_created: datetime,
+        deadline: datetime | None,
+    ) -> list[Due]:
         """A reminder at 80% of the promised time, an escalation when it is overdue."""
         if deadline is None:
             return []

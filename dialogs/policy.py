@@ -44,9 +44,13 @@ class Policy:
         self.handoff_wait_minutes: int = int(desk.get("handoff_wait_minutes", 3))
         self.escalation_reply_hours: int = int(desk.get("escalation_reply_hours", 2))
         self.urge_interval_minutes: int = int(desk.get("urge_interval_minutes", 30))
-        self.departments: list[str] = list(desk.get("departments") or dict.fromkeys(
-            c["department"] for c in [*self.repair_categories.values(),
-                                      *self.complaint_categories.values()]))
+        self.departments: list[str] = list(
+            desk.get("departments")
+            or dict.fromkeys(
+                c["department"]
+                for c in [*self.repair_categories.values(), *self.complaint_categories.values()]
+            )
+        )
         self.eta_choices: list[int] = list(desk.get("eta_choices", [30, 60, 120]))
         self.progress_steps: list[str] = list(desk.get("progress_steps", []))
         self.escalation_reasons: list[str] = list(desk.get("escalation_reasons", []))
@@ -116,7 +120,9 @@ class Policy:
         entry = row.get("urgent" if urgent else "normal") or row.get("normal") or {}
         return int(entry.get("contact", 60)), int(entry.get("arrive", 0))
 
-    def promise(self, kind: str, category: str | None, urgent: bool, local_now: datetime) -> Promise:
+    def promise(
+        self, kind: str, category: str | None, urgent: bool, local_now: datetime
+    ) -> Promise:
         contact, arrive = self.promise_minutes(kind, category, urgent)
         if urgent:
             contact_by = local_now + timedelta(minutes=contact)

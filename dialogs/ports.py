@@ -82,6 +82,7 @@ class Registry(Protocol):
         self, community: str, building: str, unit: str, room: str
     ) -> tuple[UnitRef, int | None] | None:
         """The known unit and its registered owner (the first, when several), or None."""
+
     async def is_empty(self) -> bool: ...
 
 
@@ -94,6 +95,7 @@ class Tickets(Protocol):
         self, account_id: int, owner_id: int | None, offset: int, limit: int
     ) -> tuple[list[TicketView], int]:
         """Tickets this account reported or that belong to the owner's units, newest first."""
+
     async def get_visible(
         self, ticket_id: int, account_id: int, owner_id: int | None
     ) -> TicketView | None: ...

@@ -31,8 +31,13 @@ class Step:
 STEPS: dict[str, Step] = {}
 
 
-def step(key: str, accepts: set[str] | frozenset[str], text_limit: int = 4096,
-         albums: bool = False, raw: bool = False):
+def step(
+    key: str,
+    accepts: set[str] | frozenset[str],
+    text_limit: int = 4096,
+    albums: bool = False,
+    raw: bool = False,
+):
     """Register a step: decorate the prompt; the handler is attached with `.on`."""
 
     def deco(prompt: Prompt):
@@ -42,8 +47,15 @@ def step(key: str, accepts: set[str] | frozenset[str], text_limit: int = 4096,
 
 
 class _Pending:
-    def __init__(self, key: str, prompt: Prompt, accepts: frozenset[str], text_limit: int,
-                 albums: bool, raw: bool):
+    def __init__(
+        self,
+        key: str,
+        prompt: Prompt,
+        accepts: frozenset[str],
+        text_limit: int,
+        albums: bool,
+        raw: bool,
+    ):
         self.key, self.prompt, self.accepts = key, prompt, accepts
         self.text_limit, self.albums, self.raw = text_limit, albums, raw
 

@@ -48,7 +48,8 @@ class Texts:
 
     def template_names(self) -> list[str]:
         return sorted(
-            p.stem for p in Path(self.env.loader.searchpath[0]).glob("*.j2")  # type: ignore[union-attr]
+            p.stem
+            for p in Path(self.env.loader.searchpath[0]).glob("*.j2")  # type: ignore[union-attr]
             if not p.stem.startswith("_")
         )
 
@@ -75,8 +76,9 @@ class Texts:
                 return b["time_today"].format(hm=hm)
             if delta == 1:
                 return b["time_tomorrow"].format(hm=hm)
-        return b["time_date"].format(month=w.month, day=w.day,
-                                     weekday=b["weekdays"][w.weekday()], hm=hm)
+        return b["time_date"].format(
+            month=w.month, day=w.day, weekday=b["weekdays"][w.weekday()], hm=hm
+        )
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -41,8 +41,14 @@ class Verdict:
     reason: str = ""
 
 
-def decide(action: str, status: str, *, handler_id: int | None, actor_id: int | None,
-           actor_role: str = "agent") -> Verdict:
+def decide(
+    action: str,
+    status: str,
+    *,
+    handler_id: int | None,
+    actor_id: int | None,
+    actor_role: str = "agent",
+) -> Verdict:
     """May this actor do this action on a ticket in this state? Pure: the caller re-reads the
     ticket inside its transaction and calls this, so a stale button is judged on today's state."""
     if action not in TRANSITIONS:

@@ -33,6 +33,7 @@ def room_label(r: str) -> str:
 def floor_label(f: str) -> str:
     return WORDS["floor"].format(f)
 
+
 # Letters that sound alike or sit close on a keyboard: a swap costs less than a random edit.
 _CONFUSABLE = [set("AEH"), set("BDPTEV"), set("MN"), set("01OI"), set("1L7"), set("5S"), set("8B")]
 

@@ -27,14 +27,16 @@ _FIRST_TIME_SQL = (
 )
 
 
-
-
 _OPEN = sa.text(
     "SELECT a.id, a.owner_id, a.phone, c.account_id AS has_conv, c.state FROM accounts a "
     "LEFT JOIN conversations c ON c.account_id = a.id WHERE a.channel = :ch AND a.external_id = :ext"
-).columns(sa.column("id", sa.Integer), sa.column("owner_id", sa.Integer),
-          sa.column("phone", sa.String), sa.column("has_conv", sa.Integer),
-          sa.column("state", JSONType))
+).columns(
+    sa.column("id", sa.Integer),
+    sa.column("owner_id", sa.Integer),
+    sa.column("phone", sa.String),
+    sa.column("has_conv", sa.Integer),
+    sa.column("state", JSONType),
+)
 _SAVE = sa.text(
     "UPDATE conversations SET state = :state, updated_at = :at WHERE account_id = :aid"
 ).bindparams(sa.bindparam("state", type_=JSONType), sa.bindparam("at", type_=UTCDateTime()))
@@ -63,8 +65,9 @@ class HandoffRepo:
 
     async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int:
         open_one = await self.s.scalar(
-            sa.select(Handoff).where(Handoff.account_id == account_id,
-                                     Handoff.state.in_(("waiting", "active")))
+            sa.select(Handoff).where(
+                Handoff.account_id == account_id, Handoff.state.in_(("waiting", "active"))
+            )
         )
         if open_one is not None:
             return open_one.id
@@ -74,9 +77,11 @@ class HandoffRepo:
         return h.id
 
     async def close(self, handoff_id: int, now: datetime) -> None:
-        await self.s.execute(sa.update(Handoff).where(
-            Handoff.id == handoff_id, Handoff.state.in_(("waiting", "active")))
-            .values(state="closed", closed_at=now))
+        await self.s.execute(
+            sa.update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.state.in_(("waiting", "active")))
+            .values(state="closed", closed_at=now)
+        )
 
 
 class AccountRepo:
@@ -84,14 +89,20 @@ class AccountRepo:
         self.s = session
         self._raw: Any = None
 
-    async def get_or_create(self, channel: str, external_id: str, chat_id: str,
-                            display_name: str, now: datetime) -> Account:
+    async def get_or_create(
+        self, channel: str, external_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> Account:
         acc = await self.s.scalar(
             sa.select(Account).where(Account.channel == channel, Account.external_id == external_id)
         )
         if acc is None:
-            acc = Account(channel=channel, external_id=external_id, chat_id=chat_id,
-                          display_name=display_name[:128], created_at=now)
+            acc = Account(
+                channel=channel,
+                external_id=external_id,
+                chat_id=chat_id,
+                display_name=display_name[:128],
+                created_at=now,
+            )
             self.s.add(acc)
             await self.s.flush()
         return acc
@@ -106,15 +117,17 @@ class AccountRepo:
             self._raw = await inline_sqlite(self.s) or False
         return self._raw or None
 
-    async def open_conversation(self, channel: str, external_id: str, chat_id: str,
-                                display_name: str, now: datetime) -> ConversationRow:
+    async def open_conversation(
+        self, channel: str, external_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> ConversationRow:
         """The account and its conversation state in one query (the hot path of every step)."""
         raw = await self._sqlite()
         if raw is not None:
             found = raw.execute(_OPEN_SQL, {"ch": channel, "ext": external_id}).fetchone()
             if found is not None and found[3] is not None:
-                return ConversationRow(found[0], found[1], found[2] or "",
-                                       json.loads(found[4]) if found[4] else {})
+                return ConversationRow(
+                    found[0], found[1], found[2] or "", json.loads(found[4]) if found[4] else {}
+                )
         conn = await self.s.connection()
         row = (await conn.execute(_OPEN, {"ch": channel, "ext": external_id})).first()
         if row is None:
@@ -125,8 +138,9 @@ class AccountRepo:
             await conn.execute(_NEW_CONV, {"aid": row.id, "state": {}, "at": now})
         return ConversationRow(row.id, row.owner_id, row.phone or "", dict(row.state or {}))
 
-    async def save_conversation(self, conv: ConversationRow, state: dict[str, Any],
-                                now: datetime) -> None:
+    async def save_conversation(
+        self, conv: ConversationRow, state: dict[str, Any], now: datetime
+    ) -> None:
         raw = await self._sqlite()
         if raw is not None:
             raw.execute(_SAVE_SQL, (json.dumps(state), sqlite_time(now), conv.account_id))
@@ -137,8 +151,11 @@ class AccountRepo:
         owner_id, phone = profile.get("owner_id"), profile.get("phone", conv.phone)
         if (owner_id, phone) != (conv.owner_id, conv.phone):
             # the account maps to the person once identified, for this and any later channel
-            await self.s.execute(sa.update(Account).where(Account.id == conv.account_id)
-                                 .values(owner_id=owner_id, phone=phone))
+            await self.s.execute(
+                sa.update(Account)
+                .where(Account.id == conv.account_id)
+                .values(owner_id=owner_id, phone=phone)
+            )
 
     async def prune_updates(self, before: datetime) -> int:
         """Telegram redelivers an update for a day at most: older ids need not be kept."""

@@ -264,7 +264,9 @@ class FollowUp(Base):
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     urgent: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending/claimed/done/cancelled
+    state: Mapped[str] = mapped_column(
+        sa.String(16), default="pending"
+    )  # pending/claimed/done/cancelled
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -279,7 +281,9 @@ class Survey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
-    kind: Mapped[str] = mapped_column(sa.String(16), default="survey")  # survey/recheck/improvement/routine
+    kind: Mapped[str] = mapped_column(
+        sa.String(16), default="survey"
+    )  # survey/recheck/improvement/routine
     handler_agent_id: Mapped[int | None] = mapped_column(sa.Integer)
     handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
     state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open/answered/no_answer

@@ -28,6 +28,7 @@ class ClaimedRow:
     ticket_id: int | None
     ref: dict
 
+
 _MARK_SENT = sa.text(
     "UPDATE outbox SET state = 'sent', sent_at = :at, claimed_until = NULL, "
     "sent_message_id = :mid WHERE id = :id"
@@ -38,19 +39,41 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession):
         self.s = session
 
-    async def add(self, chat_id: str, payload: dict[str, Any], now: datetime, *,
-                  method: str = "sendMessage", priority: int = 5,
-                  ticket_id: int | None = None, purpose: str = "owner",
-                  ref: dict[str, Any] | None = None) -> int:
-        row = OutboxMessage(chat_id=str(chat_id), method=method, payload=payload,
-                            priority=priority, state="pending", not_before=now, created_at=now,
-                            ticket_id=ticket_id, purpose=purpose, ref=ref or {})
+    async def add(
+        self,
+        chat_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        method: str = "sendMessage",
+        priority: int = 5,
+        ticket_id: int | None = None,
+        purpose: str = "owner",
+        ref: dict[str, Any] | None = None,
+    ) -> int:
+        row = OutboxMessage(
+            chat_id=str(chat_id),
+            method=method,
+            payload=payload,
+            priority=priority,
+            state="pending",
+            not_before=now,
+            created_at=now,
+            ticket_id=ticket_id,
+            purpose=purpose,
+            ref=ref or {},
+        )
         self.s.add(row)
         await self.s.flush()
         return row.id
 
-    async def claim(self, now: datetime, limit: int = 20, ids: list[int] | None = None,
-                    min_age: timedelta | None = None) -> list[Any]:
+    async def claim(
+        self,
+        now: datetime,
+        limit: int = 20,
+        ids: list[int] | None = None,
+        min_age: timedelta | None = None,
+    ) -> list[Any]:
         """Take due rows under a lease: a row whose sender died is taken again after the lease.
         On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite has one writer."""
         raw = await inline_sqlite(self.s)
@@ -59,8 +82,9 @@ class OutboxRepo:
         t = OutboxMessage.__table__
         cond = sa.and_(
             t.c.not_before <= now,
-            sa.or_(t.c.state == "pending",
-                   sa.and_(t.c.state == "sending", t.c.claimed_until < now)),
+            sa.or_(
+                t.c.state == "pending", sa.and_(t.c.state == "sending", t.c.claimed_until < now)
+            ),
         )
         if ids is not None:
             cond = sa.and_(cond, t.c.id.in_(ids))
@@ -69,15 +93,27 @@ class OutboxRepo:
         pick = sa.select(t.c.id).where(cond).order_by(t.c.priority, t.c.id).limit(limit)
         conn = await self.s.connection()
         if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+            picked = list(await conn.scalars(pick.with_for_update(skip_locked=True)))
+            if not picked:
+                return []
+            chosen = t.c.id.in_(picked)
         else:
-            pick = pick.scalar_subquery()
+            chosen = t.c.id.in_(pick.scalar_subquery())
         stmt = (
-            sa.update(t).where(t.c.id.in_(pick) if conn.dialect.name != "postgresql"
-                               else t.c.id.in_(list(await conn.scalars(pick))))
+            sa.update(t)
+            .where(chosen, cond)
             .values(state="sending", claimed_until=now + LEASE, attempts=t.c.attempts + 1)
-            .returning(t.c.id, t.c.chat_id, t.c.method, t.c.payload, t.c.attempts,
-                       t.c.priority, t.c.purpose, t.c.ticket_id, t.c.ref)
+            .returning(
+                t.c.id,
+                t.c.chat_id,
+                t.c.method,
+                t.c.payload,
+                t.c.attempts,
+                t.c.priority,
+                t.c.purpose,
+                t.c.ticket_id,
+                t.c.ref,
+            )
         )
         rows = (await conn.execute(stmt)).all()
         return sorted(rows, key=lambda r: (r.priority, r.id))
@@ -85,10 +121,15 @@ class OutboxRepo:
     def _claim_sqlite(self, raw, now, limit, ids, min_age) -> list[Any]:
         """The same claim in one plain statement on the embedded database (every owner step that
         creates a ticket runs it)."""
-        where = ("not_before <= :now AND (state = 'pending' OR "
-                 "(state = 'sending' AND claimed_until < :now))")
-        params: dict[str, Any] = {"now": sqlite_time(now), "lease": sqlite_time(now + LEASE),
-                                  "limit": limit}
+        where = (
+            "not_before <= :now AND (state = 'pending' OR "
+            "(state = 'sending' AND claimed_until < :now))"
+        )
+        params: dict[str, Any] = {
+            "now": sqlite_time(now),
+            "lease": sqlite_time(now + LEASE),
+            "limit": limit,
+        }
         if ids is not None:
             params.update({f"i{n}": v for n, v in enumerate(ids)})
             where += " AND id IN (" + ",".join(f":i{n}" for n in range(len(ids))) + ")"
@@ -101,41 +142,86 @@ class OutboxRepo:
             "UPDATE outbox SET state = 'sending', claimed_until = :lease, attempts = attempts + 1 "
             f"WHERE id IN (SELECT id FROM outbox WHERE {where} ORDER BY priority, id LIMIT :limit) "
             "RETURNING id, chat_id, method, payload, attempts, priority, purpose, ticket_id, ref",
-            params)
-        rows = [ClaimedRow(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7],
-                           json.loads(r[8]) if r[8] else {}) for r in cur.fetchall()]
+            params,
+        )
+        rows = [
+            ClaimedRow(
+                r[0],
+                r[1],
+                r[2],
+                json.loads(r[3]),
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                json.loads(r[8]) if r[8] else {},
+            )
+            for r in cur.fetchall()
+        ]
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: int | None = None) -> None:
         raw = await inline_sqlite(self.s)
         if raw is not None:
-            raw.execute("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, "
-                        "sent_message_id = ? WHERE id = ?", (sqlite_time(now), message_id, row_id))
+            raw.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, "
+                "sent_message_id = ? WHERE id = ?",
+                (sqlite_time(now), message_id, row_id),
+            )
             return
         conn = await self.s.connection()
         await conn.execute(_MARK_SENT, {"id": row_id, "at": now, "mid": message_id})
 
-    async def retry_later(self, row_id: int, when: datetime, error: str) -> None:
-        await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)
-                             .values(state="pending", not_before=when, claimed_until=None,
-                                     error=error[:500]))
+    async def retry_later(
+        self, row_id: int, when: datetime, error: str, *, counts: bool = True
+    ) -> None:
+        """Back to pending until `when`. A row held back by our own rate limits (counts=False)
+        has not been tried: its claim does not count towards the attempts that end in failure."""
+        values: dict[str, Any] = {
+            "state": "pending",
+            "not_before": when,
+            "claimed_until": None,
+            "error": error[:500],
+        }
+        if not counts:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self.s.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+        )
 
     async def fail(self, row_id: int, error: str) -> None:
-        await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)
-                             .values(state="failed", claimed_until=None, error=error[:500]))
+        await self.s.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(state="failed", claimed_until=None, error=error[:500])
+        )
 
     async def pending_count(self) -> int:
-        return int(await self.s.scalar(
-            sa.select(sa.func.count()).select_from(OutboxMessage)
-            .where(OutboxMessage.state.in_(("pending", "sending")))) or 0)
+        return int(
+            await self.s.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state.in_(("pending", "sending")))
+            )
+            or 0
+        )
 
     async def pending_for_chat(self, chat_id: str, purpose: str) -> list[OutboxMessage]:
-        return list(await self.s.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.chat_id == str(chat_id),
-                                           OutboxMessage.purpose == purpose,
-                                           OutboxMessage.state == "pending")
-            .order_by(OutboxMessage.id)))
+        return list(
+            await self.s.scalars(
+                sa.select(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == str(chat_id),
+                    OutboxMessage.purpose == purpose,
+                    OutboxMessage.state == "pending",
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
 
     async def set_state(self, ids: list[int], state: str) -> None:
-        await self.s.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                             .values(state=state, claimed_until=None))
+        await self.s.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(state=state, claimed_until=None)
+        )

@@ -66,7 +66,10 @@ def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
     reader.fieldnames = header
     rows: list[ImportRow] = []
     for i, rec in enumerate(reader, start=2):
-        get = lambda k: (rec.get(k) or "").strip()
+
+        def get(k: str, rec: dict = rec) -> str:
+            return (rec.get(k) or "").strip()
+
         if not any(get(k) for k in header):
             continue
         name, sal, phone = get("name"), get("salutation"), normalize_phone(get("phone"))
@@ -87,9 +90,19 @@ def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
         if bad:
             report.errors.append((i, *bad))
             continue
-        rows.append(ImportRow(i, get("community"), clean_part(get("building")),
-                              clean_part(get("unit")), clean_part(get("room")), name, surname,
-                              sal, phone))
+        rows.append(
+            ImportRow(
+                i,
+                get("community"),
+                clean_part(get("building")),
+                clean_part(get("unit")),
+                clean_part(get("room")),
+                name,
+                surname,
+                sal,
+                phone,
+            )
+        )
     report.rows = len(rows)
     report.ok = not report.errors
     return rows, report
@@ -100,8 +113,9 @@ async def import_owners(session: AsyncSession, raw: bytes, replace: bool = False
     rows, report = parse(raw)
     if not report.ok:
         return report
-    units = {(u.community, u.building, u.unit, u.room): u
-             for u in await session.scalars(sa.select(Unit))}
+    units = {
+        (u.community, u.building, u.unit, u.room): u for u in await session.scalars(sa.select(Unit))
+    }
     owners = {(o.phone, o.name): o for o in await session.scalars(sa.select(Owner))}
     links = {(lk.unit_id, lk.owner_id): lk for lk in await session.scalars(sa.select(UnitOwner))}
     seen_owners: set[int] = set()
@@ -117,8 +131,9 @@ async def import_owners(session: AsyncSession, raw: bytes, replace: bool = False
             report.units_added += 1
         owner = owners.get((r.phone, r.name))
         if owner is None:
-            owner = Owner(name=r.name, surname=r.surname, salutation=r.salutation,
-                          phone=r.phone, active=True)
+            owner = Owner(
+                name=r.name, surname=r.surname, salutation=r.salutation, phone=r.phone, active=True
+            )
             session.add(owner)
             await session.flush()
             owners[(r.phone, r.name)] = owner

@@ -30,8 +30,12 @@ class RegistryRepo:
             .order_by(Unit.community, Unit.building, Unit.unit, Unit.room)
         )
         return [
-            OwnerMatch(o.id, o.surname, o.salutation,
-                       UnitRef(u.id, u.community, u.building, u.unit, u.room))
+            OwnerMatch(
+                o.id,
+                o.surname,
+                o.salutation,
+                UnitRef(u.id, u.community, u.building, u.unit, u.room),
+            )
             for o, u in rows
         ]
 
@@ -64,8 +68,10 @@ class RegistryRepo:
     async def find_unit(self, community: str, building: str, unit: str, room: str):
         u = await self.s.scalar(
             sa.select(Unit).where(
-                Unit.community == community, Unit.building == building,
-                Unit.unit == unit, Unit.room == room,
+                Unit.community == community,
+                Unit.building == building,
+                Unit.unit == unit,
+                Unit.room == room,
             )
         )
         if u is None:

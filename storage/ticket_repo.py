@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.ports import TicketDraft, TicketEventView, TicketView
 
 from .models import Attachment, FollowUp, Ticket, TicketCounter, TicketEvent, UnitOwner
-from .sql_helpers import _upsert
+from .sql_helpers import upsert_insert
 
 OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
 
@@ -22,7 +22,7 @@ class TicketRepo:
 
     async def next_number(self, prefix: str) -> str:
         """BX-20261123-0007: one upsert, so two instances never hand out the same number."""
-        ins = _upsert(self.s)(TicketCounter).values(prefix=prefix, last=1)
+        ins = upsert_insert(self.s)(TicketCounter).values(prefix=prefix, last=1)
         stmt = ins.on_conflict_do_update(
             index_elements=[TicketCounter.prefix], set_={"last": TicketCounter.last + 1}
         ).returning(TicketCounter.last)
@@ -57,12 +57,23 @@ class TicketRepo:
         await self.s.flush()
         self._event(t.id, now, "owner", draft.reporter_account_id, "created", None, "new", "")
         for a in draft.attachments:
-            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
-                                  created_at=now))
+            self.s.add(
+                Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
+            )
         for kind, due, urgent in draft.followups:
-            self.s.add(FollowUp(kind=kind, ticket_id=t.id, account_id=draft.reporter_account_id,
-                                due_at=due, urgent=urgent, state="pending", attempts=0, data={},
-                                created_at=now))
+            self.s.add(
+                FollowUp(
+                    kind=kind,
+                    ticket_id=t.id,
+                    account_id=draft.reporter_account_id,
+                    due_at=due,
+                    urgent=urgent,
+                    state="pending",
+                    attempts=0,
+                    data={},
+                    created_at=now,
+                )
+            )
         await self.s.flush()
         return await self._view(t, with_events=False, attachments=len(draft.attachments))
 
@@ -76,10 +87,12 @@ class TicketRepo:
         t.details = {**(t.details or {}), **draft.details}
         t.updated_at = now
         for a in draft.attachments:
-            self.s.add(Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"],
-                                  created_at=now))
-        self._event(t.id, now, "owner", draft.reporter_account_id, "emergency_completed",
-                    None, None, "")
+            self.s.add(
+                Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
+            )
+        self._event(
+            t.id, now, "owner", draft.reporter_account_id, "emergency_completed", None, None, ""
+        )
         await self.s.flush()
         return await self._view(t, with_events=False)
 
@@ -97,29 +110,38 @@ class TicketRepo:
         where = self._visible_clause(account_id, owner_id)
         total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
         rows = await self.s.scalars(
-            sa.select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc())
-            .offset(offset).limit(limit)
+            sa.select(Ticket)
+            .where(where)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         return [await self._view(t, with_events=False) for t in rows], int(total or 0)
 
     async def get_visible(self, ticket_id: int, account_id: int, owner_id: int | None):
         t = await self.s.scalar(
-            sa.select(Ticket).where(Ticket.id == ticket_id,
-                                    self._visible_clause(account_id, owner_id))
+            sa.select(Ticket).where(
+                Ticket.id == ticket_id, self._visible_clause(account_id, owner_id)
+            )
         )
         return None if t is None else await self._view(t, with_events=True)
 
-    async def add_details(self, ticket_id: int, note: str, attachments: list[dict[str, str]],
-                          now: datetime) -> None:
+    async def add_details(
+        self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
+    ) -> None:
         t = await self.s.get(Ticket, ticket_id)
         if t is None:
             return
         for a in attachments:
-            self.s.add(Attachment(ticket_id=ticket_id, kind=a["kind"], file_id=a["file_id"],
-                                  created_at=now))
+            self.s.add(
+                Attachment(
+                    ticket_id=ticket_id, kind=a["kind"], file_id=a["file_id"], created_at=now
+                )
+            )
         t.updated_at = now
-        self._event(ticket_id, now, "owner", t.reporter_account_id, "details_added", None, None,
-                    note)
+        self._event(
+            ticket_id, now, "owner", t.reporter_account_id, "details_added", None, None, note
+        )
 
     async def withdraw(self, ticket_id: int, now: datetime) -> bool:
         """Only an open ticket can be withdrawn: a conditional update, safe against a race."""
@@ -146,40 +168,81 @@ class TicketRepo:
         if t.last_urged_at is not None:
             waited = (now - t.last_urged_at).total_seconds() / 60
             if waited < interval_minutes:
-                return UrgeResult("too_soon", t.number, t.handler_name, overdue,
-                                  int(interval_minutes - waited) + 1)
+                return UrgeResult(
+                    "too_soon",
+                    t.number,
+                    t.handler_name,
+                    overdue,
+                    int(interval_minutes - waited) + 1,
+                )
         t.urge_count += 1
         t.last_urged_at = now
         outcome = "escalated" if (t.urge_count >= 2 and overdue) else "sent"
         if outcome == "escalated":
             t.escalated = True
-        self._event(t.id, now, "owner", t.reporter_account_id,
-                    "urge_escalated" if outcome == "escalated" else "urge", None, None, "")
+        self._event(
+            t.id,
+            now,
+            "owner",
+            t.reporter_account_id,
+            "urge_escalated" if outcome == "escalated" else "urge",
+            None,
+            None,
+            "",
+        )
         return UrgeResult(outcome, t.number, t.handler_name, overdue)
 
     def _event(self, ticket_id, at, actor_kind, actor_id, action, from_s, to_s, note) -> None:
-        self.s.add(TicketEvent(ticket_id=ticket_id, at=at, actor_kind=actor_kind,
-                               actor_id=actor_id, action=action, from_status=from_s,
-                               to_status=to_s, note=note))
+        self.s.add(
+            TicketEvent(
+                ticket_id=ticket_id,
+                at=at,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                action=action,
+                from_status=from_s,
+                to_status=to_s,
+                note=note,
+            )
+        )
 
-    async def _view(self, t: Ticket, with_events: bool,
-                    attachments: int | None = None) -> TicketView:
-        n_att = attachments if attachments is not None else await self.s.scalar(
-            sa.select(sa.func.count()).select_from(Attachment).where(Attachment.ticket_id == t.id)
+    async def _view(
+        self, t: Ticket, with_events: bool, attachments: int | None = None
+    ) -> TicketView:
+        n_att = (
+            attachments
+            if attachments is not None
+            else await self.s.scalar(
+                sa.select(sa.func.count())
+                .select_from(Attachment)
+                .where(Attachment.ticket_id == t.id)
+            )
         )
         events: list[TicketEventView] = []
         if with_events:
             rows = await self.s.scalars(
-                sa.select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                sa.select(TicketEvent)
+                .where(TicketEvent.ticket_id == t.id)
                 .order_by(TicketEvent.at, TicketEvent.id)
             )
             events = [TicketEventView(e.at, e.action, e.note) for e in rows]
         return TicketView(
-            id=t.id, number=t.number, kind=t.kind, category=t.category, department=t.department,
-            status=t.status, urgent=t.urgent, description=t.description, location=t.location,
-            unit_label=t.unit_label, created_at=t.created_at,
-            promised_contact_by=t.promised_contact_by, promised_arrive_by=t.promised_arrive_by,
-            handler=t.handler_name, attachments=int(n_att or 0), events=events,
+            id=t.id,
+            number=t.number,
+            kind=t.kind,
+            category=t.category,
+            department=t.department,
+            status=t.status,
+            urgent=t.urgent,
+            description=t.description,
+            location=t.location,
+            unit_label=t.unit_label,
+            created_at=t.created_at,
+            promised_contact_by=t.promised_contact_by,
+            promised_arrive_by=t.promised_arrive_by,
+            handler=t.handler_name,
+            attachments=int(n_att or 0),
+            events=events,
             work=await self._work(t.id) if with_events else [],
         )
 
@@ -189,5 +252,7 @@ class TicketRepo:
         rows = await self.s.execute(
             sa.select(WorkOrder.department, Worker.name, WorkOrder.due_at)
             .outerjoin(Worker, Worker.id == WorkOrder.worker_id)
-            .where(WorkOrder.ticket_id == ticket_id).order_by(WorkOrder.id))
+            .where(WorkOrder.ticket_id == ticket_id)
+            .order_by(WorkOrder.id)
+        )
         return [f"{d}{n or ''}" for d, n, _ in rows]

@@ -23,7 +23,14 @@ AGENTS = -100500
 
 class Harness:
     def __init__(self, api, app, bot, dp, sender, task):
-        self.api, self.app, self.bot, self.dp, self.sender, self.task = api, app, bot, dp, sender, task
+        self.api, self.app, self.bot, self.dp, self.sender, self.task = (
+            api,
+            app,
+            bot,
+            dp,
+            sender,
+            task,
+        )
 
     async def rows(self, model, *where):
         async with UnitOfWork(self.app.sessionmaker) as uow:
@@ -31,13 +38,15 @@ class Harness:
 
 
 async def start_bot(url: str, api: FakeBotAPI, clock) -> Harness:
-    settings = Settings(bot_token=TOKEN, telegram_api_url=api.url, database_url=url,
-                        agent_chat_id=str(AGENTS))
+    settings = Settings(
+        bot_token=TOKEN, telegram_api_url=api.url, database_url=url, agent_chat_id=str(AGENTS)
+    )
     app = build_app(settings, clock=clock)
     bot = build_bot(settings)
     dp, sender = build_dispatcher(app, bot, chat_burst=1000)
-    task = asyncio.create_task(dp.start_polling(bot, handle_as_tasks=False, polling_timeout=1,
-                                                handle_signals=False))
+    task = asyncio.create_task(
+        dp.start_polling(bot, handle_as_tasks=False, polling_timeout=1, handle_signals=False)
+    )
     return Harness(api, app, bot, dp, sender, task)
 
 
@@ -68,8 +77,6 @@ async def env(migrated_url):
         if not h.task.done():
             await stop_bot(h)
         await api.stop()
-
-
 
 
 def texts(msgs):

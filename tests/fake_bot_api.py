@@ -59,8 +59,9 @@ class FakeBotAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         params = await self._params(request)
         if method == "getUpdates":
@@ -78,9 +79,13 @@ class FakeBotAPI:
         if method in ("sendMessage", "sendPhoto", "editMessageText"):
             mid = int(params["message_id"]) if method == "editMessageText" else next(self._msg_ids)
             params["_message_id"] = mid
-            msg = {"message_id": mid, "date": int(time.time()),
-                   "chat": {"id": int(params["chat_id"]), "type": "private"},
-                   "from": BOT_USER, "text": params.get("text", "")}
+            msg = {
+                "message_id": mid,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
             return web.json_response({"ok": True, "result": msg})
         if method == "copyMessage":
             params["_message_id"] = next(self._msg_ids)
@@ -116,16 +121,25 @@ class FakeBotAPI:
         return update_id
 
     def sent_to(self, chat_id: int | str) -> list[dict[str, Any]]:
-        return [p for m, p in self.calls
-                if m in ("sendMessage", "sendPhoto", "editMessageText", "copyMessage")
-                and str(p.get("chat_id")) == str(chat_id)]
+        return [
+            p
+            for m, p in self.calls
+            if m in ("sendMessage", "sendPhoto", "editMessageText", "copyMessage")
+            and str(p.get("chat_id")) == str(chat_id)
+        ]
 
 
 class TgUser:
     """An owner (or an agent) in Telegram: send(text), press(label), share_contact()."""
 
-    def __init__(self, api: FakeBotAPI, user_id: int, first_name: str = "测试",
-                 chat_id: int | None = None, chat_type: str = "private"):
+    def __init__(
+        self,
+        api: FakeBotAPI,
+        user_id: int,
+        first_name: str = "测试",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+    ):
         self.api = api
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name}
         self.chat = {"id": chat_id or user_id, "type": chat_type}
@@ -133,12 +147,17 @@ class TgUser:
         self._msg = itertools.count(1)
 
     def _message(self, **fields: Any) -> dict[str, Any]:
-        return {"message_id": next(self._msg), "date": int(time.time()), "chat": self.chat,
-                "from": self.user, **fields}
+        return {
+            "message_id": next(self._msg),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            **fields,
+        }
 
     def new_messages(self) -> list[dict[str, Any]]:
         msgs = self.api.sent_to(self.chat["id"])
-        fresh = msgs[self._seen:]
+        fresh = msgs[self._seen :]
         self._seen = len(msgs)
         return fresh
 
@@ -151,8 +170,13 @@ class TgUser:
 
     async def reply_to(self, message_id: int, text: str) -> list[dict[str, Any]]:
         """Reply to a message the bot sent into this chat (reply-threading)."""
-        replied = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
-                   "from": BOT_USER, "text": "..."}
+        replied = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": BOT_USER,
+            "text": "...",
+        }
         return await self._push({"message": self._message(text=text, reply_to_message=replied)})
 
     def find_button(self, label: str = "", data_prefix: str = "") -> dict[str, Any]:
@@ -161,7 +185,8 @@ class TgUser:
             for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
                 for b in row:
                     if (label and label in b["text"]) or (
-                            data_prefix and b.get("callback_data", "").startswith(data_prefix)):
+                        data_prefix and b.get("callback_data", "").startswith(data_prefix)
+                    ):
                         return b
         raise AssertionError(f"no button {label or data_prefix!r}")
 
@@ -172,19 +197,27 @@ class TgUser:
     async def send(self, text: str) -> list[dict[str, Any]]:
         fields: dict[str, Any] = {"text": text}
         if text.startswith("/"):
-            fields["entities"] = [{"type": "bot_command", "offset": 0,
-                                   "length": len(text.split()[0])}]
+            fields["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
         return await self._push({"message": self._message(**fields)})
 
     async def share_contact(self, phone: str, *, own: bool = True) -> list[dict[str, Any]]:
-        contact = {"phone_number": phone, "first_name": self.user["first_name"],
-                   "user_id": self.user["id"] if own else self.user["id"] + 1}
+        contact = {
+            "phone_number": phone,
+            "first_name": self.user["first_name"],
+            "user_id": self.user["id"] if own else self.user["id"] + 1,
+        }
         return await self._push({"message": self._message(contact=contact)})
 
-    async def send_photo(self, caption: str = "", file_id: str = "PHOTO1",
-                         album: str = "") -> list[dict[str, Any]]:
-        fields: dict[str, Any] = {"photo": [{"file_id": file_id, "file_unique_id": file_id + "u",
-                                              "width": 800, "height": 600}]}
+    async def send_photo(
+        self, caption: str = "", file_id: str = "PHOTO1", album: str = ""
+    ) -> list[dict[str, Any]]:
+        fields: dict[str, Any] = {
+            "photo": [
+                {"file_id": file_id, "file_unique_id": file_id + "u", "width": 800, "height": 600}
+            ]
+        }
         if caption:
             fields["caption"] = caption
         if album:
@@ -192,8 +225,15 @@ class TgUser:
         return await self._push({"message": self._message(**fields)})
 
     async def send_sticker(self) -> list[dict[str, Any]]:
-        sticker = {"file_id": "STK", "file_unique_id": "STKu", "type": "regular", "width": 512,
-                   "height": 512, "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "STK",
+            "file_unique_id": "STKu",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         return await self._push({"message": self._message(sticker=sticker)})
 
     def buttons(self) -> list[dict[str, Any]]:
@@ -204,15 +244,26 @@ class TgUser:
                 return [b for row in markup["inline_keyboard"] for b in row]
         return []
 
-    async def press(self, label: str, *, data: str | None = None,
-                    times: int = 1) -> list[dict[str, Any]]:
+    async def press(
+        self, label: str, *, data: str | None = None, times: int = 1
+    ) -> list[dict[str, Any]]:
         if data is None:
             matches = [b for b in self.buttons() if label in b["text"]]
             assert matches, f"no button {label!r} in {[b['text'] for b in self.buttons()]}"
             data = matches[0]["callback_data"]
-        query = {"id": f"cq{next(self._msg)}", "from": self.user, "chat_instance": "ci",
-                 "message": {"message_id": 1, "date": int(time.time()), "chat": self.chat,
-                             "from": BOT_USER, "text": "(prompt)"}, "data": data}
+        query = {
+            "id": f"cq{next(self._msg)}",
+            "from": self.user,
+            "chat_instance": "ci",
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": self.chat,
+                "from": BOT_USER,
+                "text": "(prompt)",
+            },
+            "data": data,
+        }
         return await self._push({"callback_query": query}, times=times)
 
     def callback_answers(self) -> list[dict[str, Any]]:

@@ -25,8 +25,11 @@ class MemRegistry:
         raise KeyError(uid)
 
     async def owners_by_phone(self, phone):
-        return [OwnerMatch(oid, sn, t, self._ref(uid)) for oid, sn, t, p, uid in self.owners
-                if p == phone]
+        return [
+            OwnerMatch(oid, sn, t, self._ref(uid))
+            for oid, sn, t, p, uid in self.owners
+            if p == phone
+        ]
 
     async def communities(self):
         return sorted({k[0] for k in self._units})
@@ -58,17 +61,23 @@ class MemTickets:
         self.urged: dict[int, datetime] = {}
         self.urge_counts: dict[int, int] = {}
 
-    urge = None  # set below
-
     async def create(self, draft: TicketDraft, now: datetime, prefix: str) -> TicketView:
         n = self.counters[prefix] = self.counters.get(prefix, 0) + 1
         view = TicketView(
-            id=len(self.rows) + 1, number=f"{prefix}-{n:04d}", kind=draft.kind,
-            category=draft.category, department=draft.department, status="new",
-            urgent=draft.urgent, description=draft.description, location=draft.location,
-            unit_label=draft.unit_label, created_at=now,
+            id=len(self.rows) + 1,
+            number=f"{prefix}-{n:04d}",
+            kind=draft.kind,
+            category=draft.category,
+            department=draft.department,
+            status="new",
+            urgent=draft.urgent,
+            description=draft.description,
+            location=draft.location,
+            unit_label=draft.unit_label,
+            created_at=now,
             promised_contact_by=draft.promised_contact_by,
-            promised_arrive_by=draft.promised_arrive_by, attachments=len(draft.attachments),
+            promised_arrive_by=draft.promised_arrive_by,
+            attachments=len(draft.attachments),
             events=[TicketEventView(now, "created", "")],
         )
         self.rows.append((draft, view))
@@ -83,12 +92,15 @@ class MemTickets:
         return view
 
     def _visible(self, account_id, owner_id):
-        return [v for d, v in self.rows
-                if d.reporter_account_id == account_id or (owner_id and d.owner_id == owner_id)]
+        return [
+            v
+            for d, v in self.rows
+            if d.reporter_account_id == account_id or (owner_id and d.owner_id == owner_id)
+        ]
 
     async def visible(self, account_id, owner_id, offset, limit):
         items = sorted(self._visible(account_id, owner_id), key=lambda v: -v.id)
-        return [replace(v) for v in items[offset:offset + limit]], len(items)
+        return [replace(v) for v in items[offset : offset + limit]], len(items)
 
     async def get_visible(self, ticket_id, account_id, owner_id):
         return next((v for v in self._visible(account_id, owner_id) if v.id == ticket_id), None)
@@ -98,16 +110,6 @@ class MemTickets:
         view.attachments += len(attachments)
         view.events.append(TicketEventView(now, "details_added", note))
 
-    async def withdraw(self, ticket_id, now):
-        view = self.rows[ticket_id - 1][1]
-        if view.status not in ("new", "accepted", "dispatched", "in_progress"):
-            return False
-        view.status = "withdrawn"
-        view.events.append(TicketEventView(now, "withdrawn", ""))
-        return True
-
-
-class MemTicketsUrge:
     async def urge(self, ticket_id, now, interval_minutes):
         from dialogs.ports import UrgeResult
 
@@ -121,6 +123,14 @@ class MemTicketsUrge:
         self.urge_counts[ticket_id] = self.urge_counts.get(ticket_id, 0) + 1
         esc = self.urge_counts[ticket_id] >= 2 and overdue
         return UrgeResult("escalated" if esc else "sent", view.number, view.handler, overdue)
+
+    async def withdraw(self, ticket_id, now):
+        view = self.rows[ticket_id - 1][1]
+        if view.status not in ("new", "accepted", "dispatched", "in_progress"):
+            return False
+        view.status = "withdrawn"
+        view.events.append(TicketEventView(now, "withdrawn", ""))
+        return True
 
 
 class MemHandoffs:
@@ -148,6 +158,3 @@ SAMPLE = [
 
 def memory_ports(rows=None) -> Ports:
     return Ports(registry=MemRegistry(rows or SAMPLE), tickets=MemTickets(), handoffs=MemHandoffs())
-
-
-MemTickets.urge = MemTicketsUrge.urge

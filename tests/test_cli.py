@@ -7,14 +7,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(args, tmp_path, **kw):
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}", "PATH": "/usr/bin"}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
 
 
 def test_import_owners_cli_reports_and_refuses_gbk(tmp_path):
     gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("building,unit,room,name,salutation,phone\n3,1,3A,王芳,女士,13800000301\n"
-                    .encode("gbk"))
+    gbk.write_bytes(
+        "building,unit,room,name,salutation,phone\n3,1,3A,王芳,女士,13800000301\n".encode("gbk")
+    )
     r = run(["import-owners", str(gbk)], tmp_path)
     assert r.returncode == 1 and "UTF-8" in r.stdout
     r = run(["import-owners", str(ROOT / "data" / "sample_owners.csv")], tmp_path)

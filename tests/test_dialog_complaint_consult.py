@@ -74,8 +74,7 @@ async def test_human_request_in_and_out_of_hours():
     o = await identified_owner()
     await o.press("人工客服")
     assert "3分钟内回复您" in o.text and o.ports.handoffs.requests
-    late = await identified_owner(clock=FakeClock(datetime(2026, 11, 23, 14, 0,
-                                                           tzinfo=UTC)))
+    late = await identified_owner(clock=FakeClock(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)))
     await late.press("人工客服")
     assert "非工作时间" in late.text and "明天08:00" in late.text
 

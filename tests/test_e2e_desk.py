@@ -93,8 +93,10 @@ async def test_intake_card_take_dispatch_progress_complete_solved(env):
     t = await ticket(env)
     assert t.status == "closed"
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        actions = [e.action for e in await uow.session.scalars(
-            sa.select(TicketEvent).order_by(TicketEvent.id))]
+        actions = [
+            e.action
+            for e in await uow.session.scalars(sa.select(TicketEvent).order_by(TicketEvent.id))
+        ]
     assert actions == ["created", "take", "dispatch", "progress", "complete", "close"]
 
 
@@ -207,14 +209,17 @@ async def test_group_limit_folds_backed_up_cards_into_a_digest(env):
     for uid in (6301, 6302, 6303):
         await owner_with_repair(env, uid)
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        folded = list(await uow.session.scalars(sa.select(OutboxMessage).where(
-            OutboxMessage.state == "folded")))
+        folded = list(
+            await uow.session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.state == "folded")
+            )
+        )
     assert len(folded) >= 2
     env.clock.advance(minutes=1)
     await env.sender.deliver()
     digest = [p for p in env.api.sent_to(AGENTS) if "新工单汇总" in p["text"]]
     assert digest
-    buttons = [b["callback_data"] for row in digest[-1]["reply_markup"]["inline_keyboard"]
-               for b in row]
+    buttons = [
+        b["callback_data"] for row in digest[-1]["reply_markup"]["inline_keyboard"] for b in row
+    ]
     assert all(d.startswith("d:take:") for d in buttons) and len(buttons) >= 2
-

@@ -78,8 +78,9 @@ async def test_outbox_row_left_by_a_crash_is_sent_at_start(env):
     await identify(owner)
     # a crash between commit and send: the rows are there, pending
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        await uow.outbox.add(str(owner.chat["id"]), {"text": "补发测试", "parse_mode": "HTML"},
-                             env.clock.now())
+        await uow.outbox.add(
+            str(owner.chat["id"]), {"text": "补发测试", "parse_mode": "HTML"}, env.clock.now()
+        )
         await uow.commit()
     sent = await env.sender.deliver()
     assert sent == 1
@@ -91,8 +92,16 @@ async def test_429_waits_retry_after_and_loses_nothing(env):
     owner = TgUser(env.api, 5004)
     await identify(owner)
     env.api.failures["sendMessage"] = [
-        (429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-               "parameters": {"retry_after": 5}})]
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests",
+                "parameters": {"retry_after": 5},
+            },
+        )
+    ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.outbox.add(str(owner.chat["id"]), {"text": "限流测试"}, env.clock.now())
         await uow.commit()
@@ -111,13 +120,14 @@ async def test_server_errors_back_off_and_then_deliver(env):
     owner = TgUser(env.api, 5009)
     await identify(owner)
     env.api.failures["sendMessage"] = [
-        (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})]
+        (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.outbox.add(str(owner.chat["id"]), {"text": "重试测试"}, env.clock.now())
         await uow.commit()
     assert await env.sender.deliver() == 0
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        row = (await env.rows(OutboxMessage, OutboxMessage.payload["text"].as_string() == "重试测试"))
+        row = await env.rows(OutboxMessage, OutboxMessage.payload["text"].as_string() == "重试测试")
     assert row and row[0].state == "pending" and row[0].not_before > env.clock.now()
     env.clock.advance(minutes=10)
     assert await env.sender.deliver() == 1
@@ -128,7 +138,8 @@ async def test_bad_request_is_set_aside_not_retried(env):
     owner = TgUser(env.api, 5010)
     await identify(owner)
     env.api.failures["sendMessage"] = [
-        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})]
+        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+    ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.outbox.add(str(owner.chat["id"]), {"text": "坏请求"}, env.clock.now())
         await uow.commit()

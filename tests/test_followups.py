@@ -115,8 +115,9 @@ async def test_bad_score_reopens_opens_callback_task_and_checks_improvement_late
     await lin.reply_to(prompt["_message_id"], "已致电业主,重新更换插座,业主认可")
     async with UnitOfWork(env.app.sessionmaker) as uow:
         task = await uow.session.scalar(sa.select(Task))
-        later = await uow.session.scalar(sa.select(FollowUp).where(
-            FollowUp.kind == "survey", FollowUp.state == "pending"))
+        later = await uow.session.scalar(
+            sa.select(FollowUp).where(FollowUp.kind == "survey", FollowUp.state == "pending")
+        )
     assert task.state == "done" and "重新更换" in task.result
     assert later.data == {"kind": "improvement"}
     assert later.due_at - env.clock.now() == timedelta(days=3)
@@ -147,8 +148,9 @@ async def test_quiet_hours_defer_ordinary_follow_ups_to_the_morning(env):
     owner = await owner_with_repair(env)  # ordinary repair
     await complete_ticket(env, owner)
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        f = await uow.session.scalar(sa.select(FollowUp).where(FollowUp.kind == "survey")
-                                     .order_by(FollowUp.due_at).limit(1))
+        f = await uow.session.scalar(
+            sa.select(FollowUp).where(FollowUp.kind == "survey").order_by(FollowUp.due_at).limit(1)
+        )
         f.due_at = env.clock.now() + timedelta(hours=12)  # 22:00 Shanghai
         fid = f.id
         await uow.commit()
@@ -221,14 +223,23 @@ async def test_blocked_owner_is_marked_unreachable_handler_told_survey_by_phone(
     owner = await urgent_repair(env)
     await complete_ticket(env, owner)
     env.api.failures["sendMessage"] = [
-        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})]
+        (
+            403,
+            {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            },
+        )
+    ]
     env.clock.advance(minutes=30)
     await tick(env)
     async with UnitOfWork(env.app.sessionmaker) as uow:
         acc = await uow.session.scalar(sa.select(Account).where(Account.external_id == "6401"))
         task = await uow.session.scalar(sa.select(Task))
-        failed = await uow.session.scalar(sa.select(OutboxMessage).where(
-            OutboxMessage.state == "failed"))
+        failed = await uow.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.state == "failed")
+        )
     assert acc.unreachable and failed.attempts == 1
     assert task is not None and task.kind == "phone_survey"
     group = texts(env.api.sent_to(AGENTS))

@@ -30,11 +30,22 @@ async def test_migrations_up_down_up(db_url):
 
 
 def _draft(account_id: int) -> TicketDraft:
-    return TicketDraft(kind="repair", category="water", department="工程部", urgent=True,
-                       description="漏水", location="厨房", reporter_account_id=account_id,
-                       owner_id=None, contact_phone="13800000301", unit_id=None,
-                       unit_label="3栋1单元3A室", unit_verified=False,
-                       promised_contact_by=NOW, promised_arrive_by=None)
+    return TicketDraft(
+        kind="repair",
+        category="water",
+        department="工程部",
+        urgent=True,
+        description="漏水",
+        location="厨房",
+        reporter_account_id=account_id,
+        owner_id=None,
+        contact_phone="13800000301",
+        unit_id=None,
+        unit_label="3栋1单元3A室",
+        unit_verified=False,
+        promised_contact_by=NOW,
+        promised_arrive_by=None,
+    )
 
 
 async def test_ticket_numbers_stay_unique_under_concurrency(sessionmaker):
@@ -80,23 +91,28 @@ async def test_import_sample_is_idempotent_and_replace_retires(sessionmaker, tmp
         await uow.commit()
     assert rep.retired == 7
     async with UnitOfWork(sessionmaker) as uow:
-        active = await uow.session.scalar(sa.select(sa.func.count()).select_from(Owner)
-                                          .where(Owner.active))
+        active = await uow.session.scalar(
+            sa.select(sa.func.count()).select_from(Owner).where(Owner.active)
+        )
         assert active == 2
         assert await uow.registry.owners_by_phone("13800000301") == []
 
 
 async def test_import_bad_lines_import_nothing(sessionmaker):
-    raw = ("\ufeffbuilding,unit,room,name,salutation,phone\n"
-           "3,1,3A,王芳,女士,13800000301\n"
-           "3,1,3B,陈静,小姐,13800000302\n"
-           "3,1,,赵磊,先生,13800000303\n").encode("utf-8")
+    raw = (
+        "\ufeffbuilding,unit,room,name,salutation,phone\n"
+        "3,1,3A,王芳,女士,13800000301\n"
+        "3,1,3B,陈静,小姐,13800000302\n"
+        "3,1,,赵磊,先生,13800000303\n"
+    ).encode("utf-8")
     async with UnitOfWork(sessionmaker) as uow:
         rep = await import_owners(uow.session, raw)
         await uow.commit()
     assert not rep.ok
-    assert [(line, code) for line, code, _ in rep.errors] == [(3, "bad_salutation"),
-                                                               (4, "missing_room")]
+    assert [(line, code) for line, code, _ in rep.errors] == [
+        (3, "bad_salutation"),
+        (4, "missing_room"),
+    ]
     async with UnitOfWork(sessionmaker) as uow:
         assert await uow.registry.is_empty()
 

@@ -63,15 +63,21 @@ def test_no_chinese_words_in_python_code():
             if path.name == "template_samples.py" or "migrations" in path.parts:
                 continue
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                          if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
-                                            ast.ClassDef))
-                          and n.body and isinstance(n.body[0], ast.Expr)
-                          and isinstance(n.body[0].value, ast.Constant)}
+            docstrings = {
+                id(n.body[0].value)
+                for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and n.body
+                and isinstance(n.body[0], ast.Expr)
+                and isinstance(n.body[0].value, ast.Constant)
+            }
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                        and id(node) not in docstrings
-                        and any("\u4e00" <= ch <= "\u9fff" for ch in node.value)):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and id(node) not in docstrings
+                    and any("\u4e00" <= ch <= "\u9fff" for ch in node.value)
+                ):
                     raise AssertionError(f"{path}:{node.lineno}: {node.value!r}")
 
 

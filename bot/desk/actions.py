@@ -45,8 +45,13 @@ async def _take(desk: Desk, uow: UnitOfWork, agent: Agent, args: list[int], acti
     t.handler_agent_id, t.handler_name = agent.id, agent.name
     await uow.desk.move(t, to, desk.clock.now(), "agent", agent.id, action)
     await cards.refresh_card(desk, uow, t)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_ticket_taken",
-                        {"number": t.number, "agent": agent.name}, ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_ticket_taken",
+        {"number": t.number, "agent": agent.name},
+        ticket_id=t.id,
+    )
 
 
 async def _grab(desk, uow, agent, args):
@@ -62,10 +67,19 @@ async def _worker_grab(desk: Desk, uow: UnitOfWork, worker, t: Ticket) -> None:
     await uow.desk.add_work_order(t, worker.department, worker.id, due, now, None)
     await uow.desk.move(t, "dispatched", now, "worker", worker.id, "grab", worker.name)
     await cards.refresh_card(desk, uow, t)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_dispatched",
-                        {"number": t.number, "department": worker.department,
-                         "worker": worker.name, "due": due, "phone": worker.phone},
-                        ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_dispatched",
+        {
+            "number": t.number,
+            "department": worker.department,
+            "worker": worker.name,
+            "due": due,
+            "phone": worker.phone,
+        },
+        ticket_id=t.id,
+    )
 
 
 async def _reassign(desk, uow, agent, args):
@@ -73,9 +87,13 @@ async def _reassign(desk, uow, agent, args):
     check(t, "reassign", agent)
     if len(args) == 1:
         rows = [[(a.name, f"d:rsn:{t.id}:{a.id}")] for a in await uow.desk.agents()]
-        await desk.to_agents(uow, "agent_done", {"number": t.number, "what": desk.texts.button("reassign_to"),
-                                                  "agent": agent.name}, rows=rows,
-                             ticket_id=t.id)
+        await desk.to_agents(
+            uow,
+            "agent_done",
+            {"number": t.number, "what": desk.texts.button("reassign_to"), "agent": agent.name},
+            rows=rows,
+            ticket_id=t.id,
+        )
         return
     new = await uow.desk.agent(args[1])
     if new is None or not new.active:
@@ -89,9 +107,15 @@ async def _escalate(desk, uow, agent, args):
     t = await load_ticket(uow, args[0])
     check(t, "escalate", agent)
     rows = [[(r, f"d:escr:{t.id}:{i}")] for i, r in enumerate(desk.policy.escalation_reasons)]
-    await desk.to_agents(uow, "agent_escalate_prompt", {"number": t.number}, rows=rows,
-                         purpose="prompt", ticket_id=t.id,
-                         ref={"ticket_id": t.id, "action": "escalate", "agent_id": agent.id})
+    await desk.to_agents(
+        uow,
+        "agent_escalate_prompt",
+        {"number": t.number},
+        rows=rows,
+        purpose="prompt",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id, "action": "escalate", "agent_id": agent.id},
+    )
 
 
 async def _escalate_reason(desk, uow, agent, args):
@@ -111,16 +135,29 @@ async def escalate(desk: Desk, uow: UnitOfWork, agent: Agent, t: Ticket, reason:
     await uow.desk.move(t, t.status, now, "agent", agent.id, "escalate", reason)
     await cards.refresh_card(desk, uow, t)
     sups = await uow.desk.supervisors()
-    ctx = {"number": t.number, "agent": agent.name, "reason": reason,
-           "supervisors": [s.name for s in sups], "hours": desk.policy.escalation_reply_hours}
-    await desk.to_agents(uow, "agent_escalation_alert", ctx, ticket_id=t.id,
-                         rows=[[("agent_btn_takeover", f"d:tkov:{t.id}")]])
-    for s in sups:
-        await desk.to_chat(uow, s.telegram_user_id, "agent_escalation_alert", ctx,
-                           purpose="alert", ticket_id=t.id)
+    ctx = {
+        "number": t.number,
+        "agent": agent.name,
+        "reason": reason,
+        "supervisors": [s.name for s in sups],
+        "hours": desk.policy.escalation_reply_hours,
+    }
+    await desk.to_agents(
+        uow,
+        "agent_escalation_alert",
+        ctx,
+        ticket_id=t.id,
+        rows=[[("agent_btn_takeover", f"d:tkov:{t.id}")]],
+    )
+    await desk.to_supervisors(uow, "agent_escalation_alert", ctx, ticket_id=t.id, supervisors=sups)
     reply_by = now + timedelta(hours=desk.policy.escalation_reply_hours)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_escalated",
-                        {"number": t.number, "reply_by": reply_by}, ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_escalated",
+        {"number": t.number, "reply_by": reply_by},
+        ticket_id=t.id,
+    )
 
 
 async def _takeover(desk, uow, agent, args):
@@ -153,10 +190,14 @@ async def _task(desk, uow, agent, args):
     t = await load_ticket(uow, task.ticket_id)
     if task.agent_id not in (None, agent.id) and agent.role != "supervisor":
         raise Refusal("not_yours", handler=t.handler_name)
-    await desk.to_agents(uow, "agent_task_prompt", {"number": t.number, "kind": task.kind},
-                         purpose="prompt", ticket_id=t.id,
-                         ref={"ticket_id": t.id, "action": "task_result", "task_id": task.id,
-                              "agent_id": agent.id})
+    await desk.to_agents(
+        uow,
+        "agent_task_prompt",
+        {"number": t.number, "kind": task.kind},
+        purpose="prompt",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id, "action": "task_result", "task_id": task.id, "agent_id": agent.id},
+    )
 
 
 async def task_result(desk: Desk, uow: UnitOfWork, agent: Agent, task_id: int, text: str) -> None:
@@ -171,26 +212,58 @@ async def task_result(desk: Desk, uow: UnitOfWork, agent: Agent, task_id: int, t
     uow.desk.event(t, now, "agent", agent.id, f"task_{task.kind}", None, None, text)
     if task.kind == "bad_review_callback":
         days = desk.policy.followups.improvement_days
-        await uow.followups.add("survey", now + timedelta(days=days), now, ticket_id=t.id,
-                                account_id=t.reporter_account_id, data={"kind": "improvement"})
-    await desk.to_agents(uow, "agent_done", {"number": t.number, "what": text, "agent": agent.name},
-                         ticket_id=t.id)
+        await uow.followups.add(
+            "survey",
+            now + timedelta(days=days),
+            now,
+            ticket_id=t.id,
+            account_id=t.reporter_account_id,
+            data={"kind": "improvement"},
+        )
+    await desk.to_agents(
+        uow, "agent_done", {"number": t.number, "what": text, "agent": agent.name}, ticket_id=t.id
+    )
 
 
 async def _resurvey(desk, uow, agent, args):
     t = await load_ticket(uow, args[0])
     check(t, "resend_survey", agent)
     now = desk.clock.now()
-    await uow.followups.add("survey", now, now, ticket_id=t.id, account_id=t.reporter_account_id,
-                            urgent=True, data={"kind": "survey", "manual": True})
-    await desk.to_agents(uow, "agent_done", {"number": t.number, "what": desk.texts.button(
-        "agent_btn_resurvey"), "agent": agent.name}, ticket_id=t.id)
+    await uow.followups.add(
+        "survey",
+        now,
+        now,
+        ticket_id=t.id,
+        account_id=t.reporter_account_id,
+        urgent=True,
+        data={"kind": "survey", "manual": True},
+    )
+    await desk.to_agents(
+        uow,
+        "agent_done",
+        {"number": t.number, "what": desk.texts.button("agent_btn_resurvey"), "agent": agent.name},
+        ticket_id=t.id,
+    )
 
 
 ACTIONS = {
-    "take": _take, "grab": _grab, "rsn": _reassign, "disp": work.dispatch,
-    "dept": work.choose_department, "wkr": work.choose_worker, "eta": work.choose_eta,
-    "prog": work.progress, "pstep": work.progress_step, "done": work.ask_complete,
-    "donenow": work.complete_now, "esc": _escalate, "escr": _escalate_reason, "tkov": _takeover,
-    "claim": _claim, "rel": _release, "delay": work.delay, "task": _task, "resurvey": _resurvey,
+    "take": _take,
+    "grab": _grab,
+    "rsn": _reassign,
+    "disp": work.dispatch,
+    "dept": work.choose_department,
+    "wkr": work.choose_worker,
+    "eta": work.choose_eta,
+    "prog": work.progress,
+    "pstep": work.progress_step,
+    "done": work.ask_complete,
+    "donenow": work.complete_now,
+    "esc": _escalate,
+    "escr": _escalate_reason,
+    "tkov": _takeover,
+    "claim": _claim,
+    "rel": _release,
+    "delay": work.delay,
+    "task": _task,
+    "resurvey": _resurvey,
 }

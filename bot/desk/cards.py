@@ -14,17 +14,29 @@ from .context import PRIORITY_CARD, PRIORITY_CARD_EDIT, Desk
 
 def card_buttons(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
     if t.status == "new":
-        first = ("agent_btn_grab", f"d:grab:{t.id}") if (t.urgent and desk.policy.grab_urgent) \
+        first = (
+            ("agent_btn_grab", f"d:grab:{t.id}")
+            if (t.urgent and desk.policy.grab_urgent)
             else ("agent_btn_take", f"d:take:{t.id}")
+        )
         return [[first, ("agent_btn_takeover", f"d:tkov:{t.id}")]]
     if t.status in OPEN:
-        return [[("agent_btn_dispatch", f"d:disp:{t.id}"), ("agent_btn_progress", f"d:prog:{t.id}"),
-                 ("agent_btn_complete", f"d:done:{t.id}")],
-                [("agent_btn_escalate", f"d:esc:{t.id}"), ("agent_btn_takeover", f"d:tkov:{t.id}"),
-                 ("agent_btn_reassign", f"d:rsn:{t.id}")]]
+        return [
+            [
+                ("agent_btn_dispatch", f"d:disp:{t.id}"),
+                ("agent_btn_progress", f"d:prog:{t.id}"),
+                ("agent_btn_complete", f"d:done:{t.id}"),
+            ],
+            [
+                ("agent_btn_escalate", f"d:esc:{t.id}"),
+                ("agent_btn_takeover", f"d:tkov:{t.id}"),
+                ("agent_btn_reassign", f"d:rsn:{t.id}"),
+            ],
+        ]
     if t.status == "done":
-        return [[("agent_btn_takeover", f"d:tkov:{t.id}"),
-                 ("agent_btn_resurvey", f"d:resurvey:{t.id}")]]
+        return [
+            [("agent_btn_takeover", f"d:tkov:{t.id}"), ("agent_btn_resurvey", f"d:resurvey:{t.id}")]
+        ]
     if t.status == "closed":
         return [[("agent_btn_resurvey", f"d:resurvey:{t.id}")]]
     return []
@@ -41,19 +53,27 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
     last = ""
     if events:
         e = events[-1]
-        last = desk.texts.buttons.get(f"event_{e.action}", e.action) + (f":{e.note}" if e.note else "")
+        last = desk.texts.buttons.get(f"event_{e.action}", e.action) + (
+            f":{e.note}" if e.note else ""
+        )
     category_label = desk.policy.category_label(t.kind, t.category) if t.kind != "consult" else ""
     return {
-        "t": t, "salutation": details.get("salutation", ""), "role": details.get("reporter_role", ""),
+        "t": t,
+        "salutation": details.get("salutation", ""),
+        "role": details.get("reporter_role", ""),
         "identity_verified": details.get("identity_verified", True),
-        "category_label": category_label, "photos": await uow.desk.photo_count(t.id),
-        "handler": t.handler_name, "work": work, "last_event": last,
+        "category_label": category_label,
+        "photos": await uow.desk.photo_count(t.id),
+        "handler": t.handler_name,
+        "work": work,
+        "last_event": last,
     }
 
 
 async def card_payload(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]:
-    text = desk.texts.render("agent_card", {"now": desk.clock.now(),
-                                            **await card_context(desk, uow, t)})
+    text = desk.texts.render(
+        "agent_card", {"now": desk.clock.now(), **await card_context(desk, uow, t)}
+    )
     payload: dict[str, Any] = {"text": text[:4096], "parse_mode": "HTML"}
     markup = desk.keyboard(card_buttons(desk, t))
     payload["reply_markup"] = markup or {"inline_keyboard": []}
@@ -63,9 +83,17 @@ async def card_payload(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
 async def post_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
     if not desk.agent_chat_id:
         return []
-    return [await uow.outbox.add(desk.agent_chat_id, await card_payload(desk, uow, t),
-                                 desk.clock.now(), priority=PRIORITY_CARD, purpose="card",
-                                 ticket_id=t.id, ref={"ticket_id": t.id})]
+    return [
+        await uow.outbox.add(
+            desk.agent_chat_id,
+            await card_payload(desk, uow, t),
+            desk.clock.now(),
+            priority=PRIORITY_CARD,
+            purpose="card",
+            ticket_id=t.id,
+            ref={"ticket_id": t.id},
+        )
+    ]
 
 
 async def refresh_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
@@ -73,7 +101,15 @@ async def refresh_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
     if not desk.agent_chat_id:
         return []
     await uow.desk.supersede_card_edits(t.id)
-    return [await uow.outbox.add(desk.agent_chat_id, await card_payload(desk, uow, t),
-                                 desk.clock.now(), method="editMessageText",
-                                 priority=PRIORITY_CARD_EDIT, purpose="card_edit",
-                                 ticket_id=t.id, ref={"ticket_id": t.id})]
+    return [
+        await uow.outbox.add(
+            desk.agent_chat_id,
+            await card_payload(desk, uow, t),
+            desk.clock.now(),
+            method="editMessageText",
+            priority=PRIORITY_CARD_EDIT,
+            purpose="card_edit",
+            ticket_id=t.id,
+            ref={"ticket_id": t.id},
+        )
+    ]

@@ -36,8 +36,9 @@ async def load_ticket(uow: UnitOfWork, tid: int) -> Ticket:
 
 
 def check(t: Ticket, action: str, agent: Agent) -> str:
-    v = decide(action, t.status, handler_id=t.handler_agent_id, actor_id=agent.id,
-               actor_role=agent.role)
+    v = decide(
+        action, t.status, handler_id=t.handler_agent_id, actor_id=agent.id, actor_role=agent.role
+    )
     if not v.ok:
         raise Refusal(v.reason, handler=t.handler_name)
     return v.to_status or t.status
@@ -61,4 +62,4 @@ async def worker_in(uow: UnitOfWork, worker_id: int, dept: str):
 
 def pairs(rows: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
     flat = [b for row in rows for b in row]
-    return [flat[i:i + 2] for i in range(0, len(flat), 2)]
+    return [flat[i : i + 2] for i in range(0, len(flat), 2)]

@@ -34,12 +34,23 @@ class Desk:
         server when tapped; it only says what was asked for."""
         if not rows:
             return None
-        return {"inline_keyboard": [
-            [{"text": self.texts.button(k) if k in self.texts.buttons else k, "callback_data": d}
-             for k, d in row] for row in rows if row]}
+        return {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": self.texts.button(k) if k in self.texts.buttons else k,
+                        "callback_data": d,
+                    }
+                    for k, d in row
+                ]
+                for row in rows
+                if row
+            ]
+        }
 
-    def _parts(self, template: str, ctx: dict[str, Any],
-               rows: list[list[tuple[str, str]]] | None) -> list[dict[str, Any]]:
+    def _parts(
+        self, template: str, ctx: dict[str, Any], rows: list[list[tuple[str, str]]] | None
+    ) -> list[dict[str, Any]]:
         """Rendered, split under Telegram's limit, with the buttons on the last part."""
         parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
         markup = self.keyboard(rows or [])
@@ -47,37 +58,89 @@ class Desk:
             parts[-1]["reply_markup"] = markup
         return parts
 
-    async def to_agents(self, uow: UnitOfWork, template: str, ctx: dict[str, Any], *,
-                        rows: list[list[tuple[str, str]]] | None = None,
-                        purpose: str = "alert", ref: dict[str, Any] | None = None,
-                        ticket_id: int | None = None, priority: int = PRIORITY_PROMPT) -> list[int]:
+    async def to_agents(
+        self,
+        uow: UnitOfWork,
+        template: str,
+        ctx: dict[str, Any],
+        *,
+        rows: list[list[tuple[str, str]]] | None = None,
+        purpose: str = "alert",
+        ref: dict[str, Any] | None = None,
+        ticket_id: int | None = None,
+        priority: int = PRIORITY_PROMPT,
+    ) -> list[int]:
         if not self.agent_chat_id:
             return []
         ids = []
         for p in self._parts(template, ctx, rows):
-            ids.append(await uow.outbox.add(self.agent_chat_id, p, self.clock.now(),
-                                            priority=priority, purpose=purpose, ref=ref,
-                                            ticket_id=ticket_id))
+            ids.append(
+                await uow.outbox.add(
+                    self.agent_chat_id,
+                    p,
+                    self.clock.now(),
+                    priority=priority,
+                    purpose=purpose,
+                    ref=ref,
+                    ticket_id=ticket_id,
+                )
+            )
         return ids
 
-    async def to_chat(self, uow: UnitOfWork, chat_id: str, template: str, ctx: dict[str, Any], *,
-                      rows: list[list[tuple[str, str]]] | None = None, purpose: str = "owner",
-                      ticket_id: int | None = None) -> list[int]:
+    async def to_chat(
+        self,
+        uow: UnitOfWork,
+        chat_id: str,
+        template: str,
+        ctx: dict[str, Any],
+        *,
+        rows: list[list[tuple[str, str]]] | None = None,
+        purpose: str = "owner",
+        ticket_id: int | None = None,
+    ) -> list[int]:
         ids = []
         for p in self._parts(template, ctx, rows):
-            ids.append(await uow.outbox.add(chat_id, p, self.clock.now(),
-                                            priority=PRIORITY_OWNER, purpose=purpose,
-                                            ticket_id=ticket_id))
+            ids.append(
+                await uow.outbox.add(
+                    chat_id,
+                    p,
+                    self.clock.now(),
+                    priority=PRIORITY_OWNER,
+                    purpose=purpose,
+                    ticket_id=ticket_id,
+                )
+            )
         return ids
 
-    async def to_owner(self, uow: UnitOfWork, account_id: int, template: str,
-                       ctx: dict[str, Any], **kw: Any) -> list[int]:
+    async def to_supervisors(
+        self,
+        uow: UnitOfWork,
+        template: str,
+        ctx: dict[str, Any],
+        *,
+        ticket_id: int | None = None,
+        supervisors=None,
+    ) -> None:
+        """Escalations reach each supervisor directly too (a chat they opened with the bot; one
+        who never did is a 403 the sender sets aside)."""
+        for sup in supervisors if supervisors is not None else await uow.desk.supervisors():
+            await self.to_chat(
+                uow, sup.telegram_user_id, template, ctx, purpose="alert", ticket_id=ticket_id
+            )
+
+    async def to_owner(
+        self, uow: UnitOfWork, account_id: int, template: str, ctx: dict[str, Any], **kw: Any
+    ) -> list[int]:
         """A message to the owner behind a ticket or a conversation (Telegram accounts only)."""
         acc = await uow.desk.account(account_id)
         if acc is None or acc.channel != "telegram":
             return []
         conv = await uow.desk.conversation(account_id)
         profile = (conv.state or {}).get("profile", {}) if conv else {}
-        ctx = {"salutation": profile.get("salutation", ""), "hotline": self.policy.hotline,
-               "service_name": self.policy.service_name, **ctx}
+        ctx = {
+            "salutation": profile.get("salutation", ""),
+            "hotline": self.policy.hotline,
+            "service_name": self.policy.service_name,
+            **ctx,
+        }
         return await self.to_chat(uow, acc.chat_id, template, ctx, **kw)

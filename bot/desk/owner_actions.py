@@ -19,13 +19,15 @@ async def handle_owner_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: s
     t = await uow.desk.ticket(tid)
     conv = await uow.desk.conversation(account_id)
     owner_id = ((conv.state or {}).get("profile") or {}).get("owner_id") if conv else None
-    mine = t is not None and (t.reporter_account_id == account_id
-                              or (owner_id is not None and t.owner_id == owner_id))
+    mine = t is not None and (
+        t.reporter_account_id == account_id or (owner_id is not None and t.owner_id == owner_id)
+    )
     if not mine or action not in ("solved", "unsolved"):
         return desk.texts.render("owner_action_stale")
     machine_action = "close" if action == "solved" else "reopen"
-    v = decide(machine_action, t.status, handler_id=t.handler_agent_id, actor_id=None,
-               actor_role="owner")
+    v = decide(
+        machine_action, t.status, handler_id=t.handler_agent_id, actor_id=None, actor_role="owner"
+    )
     if not v.ok:
         return desk.texts.render("owner_action_stale")
     now = desk.clock.now()
@@ -39,10 +41,20 @@ async def handle_owner_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: s
         await desk.to_owner(uow, account_id, "owner_closed_thanks", {"number": t.number})
     else:
         # 还有问题: back to its handler (首问), who is told in the group
-        await desk.to_owner(uow, account_id, "owner_reopened",
-                            {"number": t.number, "agent": t.handler_name})
-        await desk.to_agents(uow, "agent_done", {"number": t.number, "what": desk.texts.button(
-            "event_reopen"), "agent": t.handler_name}, ticket_id=t.id,
-            rows=[[("agent_btn_progress", f"d:prog:{t.id}"),
-                   ("agent_btn_takeover", f"d:tkov:{t.id}")]])
+        await desk.to_owner(
+            uow, account_id, "owner_reopened", {"number": t.number, "agent": t.handler_name}
+        )
+        await desk.to_agents(
+            uow,
+            "agent_done",
+            {
+                "number": t.number,
+                "what": desk.texts.button("event_reopen"),
+                "agent": t.handler_name,
+            },
+            ticket_id=t.id,
+            rows=[
+                [("agent_btn_progress", f"d:prog:{t.id}"), ("agent_btn_takeover", f"d:tkov:{t.id}")]
+            ],
+        )
     return None

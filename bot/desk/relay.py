@@ -14,17 +14,27 @@ from ..rendering import merge, payloads
 from .context import PRIORITY_OWNER, PRIORITY_RELAY, Desk
 
 
-async def start_human(desk: Desk, uow: UnitOfWork, agent: Agent, account_id: int, *,
-                      handoff: Handoff | None = None, ticket: Ticket | None = None) -> None:
+async def start_human(
+    desk: Desk,
+    uow: UnitOfWork,
+    agent: Agent,
+    account_id: int,
+    *,
+    handoff: Handoff | None = None,
+    ticket: Ticket | None = None,
+) -> None:
     """An agent takes the conversation: 首问 for it and its ticket; the bot stops answering."""
     now = desk.clock.now()
     if handoff is None:
         handoff = await uow.desk.open_handoff(account_id)
     if handoff is None:
-        from storage.models import Handoff as H
-
-        handoff = H(account_id=account_id, ticket_id=ticket.id if ticket else None,
-                    state="active", agent_id=agent.id, created_at=now)
+        handoff = Handoff(
+            account_id=account_id,
+            ticket_id=ticket.id if ticket else None,
+            state="active",
+            agent_id=agent.id,
+            created_at=now,
+        )
         uow.session.add(handoff)
         await uow.session.flush()
     handoff.state, handoff.agent_id = "active", agent.id
@@ -39,18 +49,28 @@ async def start_human(desk: Desk, uow: UnitOfWork, agent: Agent, account_id: int
     if state.get("flow") in ("repair", "complaint", "consult") and state.get("d"):
         state["paused"] = {"flow": state["flow"], "step": state["step"], "d": state["d"]}
     state.update(flow="human", step="active", choices=[], labels=[])
-    state["d"] = {"handoff_id": handoff.id, "agent": agent.name,
-                  "ticket_number": ticket.number if ticket else ""}
+    state["d"] = {
+        "handoff_id": handoff.id,
+        "agent": agent.name,
+        "ticket_number": ticket.number if ticket else "",
+    }
     if conv is not None:
         uow.desk.save_state(conv, state, now)
     profile = state.get("profile", {})
     unit = profile.get("unit") or {}
-    await desk.to_agents(uow, "agent_takeover_started",
-                         {"agent": agent.name, "salutation": profile.get("salutation", ""),
-                          "unit_label": unit.get("label", "")},
-                         rows=[[("agent_btn_release", f"d:rel:{handoff.id}")]], purpose="relay",
-                         ref={"account_id": account_id, "handoff_id": handoff.id},
-                         priority=PRIORITY_RELAY)
+    await desk.to_agents(
+        uow,
+        "agent_takeover_started",
+        {
+            "agent": agent.name,
+            "salutation": profile.get("salutation", ""),
+            "unit_label": unit.get("label", ""),
+        },
+        rows=[[("agent_btn_release", f"d:rel:{handoff.id}")]],
+        purpose="relay",
+        ref={"account_id": account_id, "handoff_id": handoff.id},
+        priority=PRIORITY_RELAY,
+    )
     await desk.to_owner(uow, account_id, "owner_agent_joined", {"agent": agent.name})
 
 
@@ -64,22 +84,30 @@ async def release(desk: Desk, uow: UnitOfWork, agent: Agent | None, handoff: Han
     state = dict(conv.state or {})
     profile = state.get("profile", {})
     state.update(flow="start", step="new", d={}, choices=[], labels=[])
-    result = await desk.engine.step(state, Inbound("command", text="/menu"), handoff.account_id,
-                                    uow.ports)
+    result = await desk.engine.step(
+        state, Inbound("command", text="/menu"), handoff.account_id, uow.ports
+    )
     uow.desk.save_state(conv, state, now)
     await desk.to_owner(uow, handoff.account_id, "owner_released", {})
     acc = await uow.desk.account(handoff.account_id)
     if acc is not None and acc.channel == "telegram":
         for p in merge([p for r in result.replies for p in payloads(r, desk.texts)]):
             await uow.outbox.add(acc.chat_id, p, now, priority=PRIORITY_OWNER)
-    await desk.to_agents(uow, "agent_takeover_ended",
-                         {"salutation": profile.get("salutation", ""),
-                          "agent": agent.name if agent else "", "by": "agent"},
-                         priority=PRIORITY_RELAY)
+    await desk.to_agents(
+        uow,
+        "agent_takeover_ended",
+        {
+            "salutation": profile.get("salutation", ""),
+            "agent": agent.name if agent else "",
+            "by": "agent",
+        },
+        priority=PRIORITY_RELAY,
+    )
 
 
-async def relay_owner_message(desk: Desk, uow: UnitOfWork, owner_chat_id: str, account_id: int,
-                              data: dict[str, Any]) -> None:
+async def relay_owner_message(
+    desk: Desk, uow: UnitOfWork, owner_chat_id: str, account_id: int, data: dict[str, Any]
+) -> None:
     """Owner → group: a tagged header (reply to it to answer), and the message itself copied
     whole when it is not plain text. Relayed messages go first in the group's queue."""
     if not desk.agent_chat_id:
@@ -87,32 +115,51 @@ async def relay_owner_message(desk: Desk, uow: UnitOfWork, owner_chat_id: str, a
     ref = {"account_id": account_id, "handoff_id": data.get("handoff_id")}
     now = desk.clock.now()
     if data["header"] or data["kind"] in ("text", "contact"):
-        await desk.to_agents(uow, "agent_relay_header", data, purpose="relay", ref=ref,
-                             priority=PRIORITY_RELAY)
+        await desk.to_agents(
+            uow, "agent_relay_header", data, purpose="relay", ref=ref, priority=PRIORITY_RELAY
+        )
     if data["kind"] not in ("text", "contact", "location") and data.get("message_id"):
-        await uow.outbox.add(desk.agent_chat_id,
-                             {"from_chat_id": owner_chat_id, "message_id": data["message_id"]},
-                             now, method="copyMessage", priority=PRIORITY_RELAY, purpose="relay",
-                             ref=ref)
+        await uow.outbox.add(
+            desk.agent_chat_id,
+            {"from_chat_id": owner_chat_id, "message_id": data["message_id"]},
+            now,
+            method="copyMessage",
+            priority=PRIORITY_RELAY,
+            purpose="relay",
+            ref=ref,
+        )
 
 
-async def agent_reply(desk: Desk, uow: UnitOfWork, agent: Agent, account_id: int,
-                      text: str, message_id: int, kind: str) -> None:
+async def agent_reply(
+    desk: Desk,
+    uow: UnitOfWork,
+    agent: Agent,
+    account_id: int,
+    text: str,
+    message_id: int,
+    kind: str,
+) -> None:
     """Group → owner, only if it passes the polite-language checker (服务禁言)."""
     if kind == "text":
         findings = check(text)
         if findings:
-            await desk.to_agents(uow, "agent_reply_held", {"issues": findings},
-                                 priority=PRIORITY_RELAY)
+            await desk.to_agents(
+                uow, "agent_reply_held", {"issues": findings}, priority=PRIORITY_RELAY
+            )
             return
-        await desk.to_owner(uow, account_id, "owner_agent_reply",
-                            {"agent": agent.name, "text": text})
+        await desk.to_owner(
+            uow, account_id, "owner_agent_reply", {"agent": agent.name, "text": text}
+        )
         return
     acc = await uow.desk.account(account_id)
     if acc is not None and acc.channel == "telegram" and desk.agent_chat_id:
-        await uow.outbox.add(acc.chat_id, {"from_chat_id": desk.agent_chat_id,
-                                           "message_id": message_id}, desk.clock.now(),
-                             method="copyMessage", priority=PRIORITY_OWNER)
+        await uow.outbox.add(
+            acc.chat_id,
+            {"from_chat_id": desk.agent_chat_id, "message_id": message_id},
+            desk.clock.now(),
+            method="copyMessage",
+            priority=PRIORITY_OWNER,
+        )
 
 
 async def nudge_waiting(desk: Desk, uow: UnitOfWork) -> int:
@@ -121,14 +168,22 @@ async def nudge_waiting(desk: Desk, uow: UnitOfWork) -> int:
     from datetime import timedelta
 
     now = desk.clock.now()
-    due = await uow.desk.waiting_handoffs_due(now - timedelta(minutes=desk.policy.handoff_wait_minutes))
+    due = await uow.desk.waiting_handoffs_due(
+        now - timedelta(minutes=desk.policy.handoff_wait_minutes)
+    )
     for h in due:
         h.nudged_at = now
         await desk.to_owner(uow, h.account_id, "owner_wait_update", {})
         conv = await uow.desk.conversation(h.account_id)
         profile = (conv.state or {}).get("profile", {}) if conv else {}
-        await desk.to_agents(uow, "agent_handoff_waiting_long",
-                             {"salutation": profile.get("salutation", ""),
-                              "minutes": desk.policy.handoff_wait_minutes},
-                             rows=[[("agent_btn_claim", f"d:claim:{h.id}")]], priority=PRIORITY_RELAY)
+        await desk.to_agents(
+            uow,
+            "agent_handoff_waiting_long",
+            {
+                "salutation": profile.get("salutation", ""),
+                "minutes": desk.policy.handoff_wait_minutes,
+            },
+            rows=[[("agent_btn_claim", f"d:claim:{h.id}")]],
+            priority=PRIORITY_RELAY,
+        )
     return len(due)

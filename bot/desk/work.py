@@ -17,8 +17,9 @@ async def dispatch(desk, uow, agent, args):
     t = await load_ticket(uow, args[0])
     check(t, "dispatch", agent)
     rows = [[(d, f"d:dept:{t.id}:{i}")] for i, d in enumerate(desk.policy.departments)]
-    await desk.to_agents(uow, "agent_choose_department", {"number": t.number}, rows=pairs(rows),
-                         ticket_id=t.id)
+    await desk.to_agents(
+        uow, "agent_choose_department", {"number": t.number}, rows=pairs(rows), ticket_id=t.id
+    )
 
 
 async def choose_department(desk, uow, agent, args):
@@ -28,9 +29,13 @@ async def choose_department(desk, uow, agent, args):
     workers = await uow.desk.workers(dept)
     rows = [[(w.name, f"d:wkr:{t.id}:{args[1]}:{w.id}")] for w in workers]
     rows.append([("agent_btn_no_worker", f"d:wkr:{t.id}:{args[1]}:0")])
-    await desk.to_agents(uow, "agent_choose_worker",
-                         {"number": t.number, "department": dept, "workers": bool(workers)},
-                         rows=pairs(rows), ticket_id=t.id)
+    await desk.to_agents(
+        uow,
+        "agent_choose_worker",
+        {"number": t.number, "department": dept, "workers": bool(workers)},
+        rows=pairs(rows),
+        ticket_id=t.id,
+    )
 
 
 async def choose_worker(desk, uow, agent, args):
@@ -38,12 +43,17 @@ async def choose_worker(desk, uow, agent, args):
     check(t, "dispatch", agent)
     dept = department(desk, args[1])
     worker = await worker_in(uow, args[2], dept)
-    rows = [[(desk.texts.button("agent_btn_eta", m=m), f"d:eta:{t.id}:{args[1]}:{args[2]}:{m}")]
-            for m in desk.policy.eta_choices]
-    await desk.to_agents(uow, "agent_choose_eta",
-                         {"number": t.number, "department": dept,
-                          "worker": worker.name if worker else ""},
-                         rows=pairs(rows), ticket_id=t.id)
+    rows = [
+        [(desk.texts.button("agent_btn_eta", m=m), f"d:eta:{t.id}:{args[1]}:{args[2]}:{m}")]
+        for m in desk.policy.eta_choices
+    ]
+    await desk.to_agents(
+        uow,
+        "agent_choose_eta",
+        {"number": t.number, "department": dept, "worker": worker.name if worker else ""},
+        rows=pairs(rows),
+        ticket_id=t.id,
+    )
 
 
 async def choose_eta(desk, uow, agent, args):
@@ -59,21 +69,39 @@ async def choose_eta(desk, uow, agent, args):
     await sla_pause(desk, uow, t, pause=False)
     await uow.desk.add_work_order(t, dept, worker.id if worker else None, due, now, agent.id)
     name = worker.name if worker else ""
-    await uow.desk.move(t, to, now, "agent", agent.id, "dispatch",
-                        f"{dept}{name} " + desk.texts.button(
-                            "time_before", when=desk.texts.env.filters["when"](due, now)))
+    await uow.desk.move(
+        t,
+        to,
+        now,
+        "agent",
+        agent.id,
+        "dispatch",
+        f"{dept}{name} "
+        + desk.texts.button("time_before", when=desk.texts.env.filters["when"](due, now)),
+    )
     await cards.refresh_card(desk, uow, t)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_dispatched",
-                        {"number": t.number, "department": dept, "worker": name, "due": due,
-                         "phone": worker.phone if worker else ""}, ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_dispatched",
+        {
+            "number": t.number,
+            "department": dept,
+            "worker": name,
+            "due": due,
+            "phone": worker.phone if worker else "",
+        },
+        ticket_id=t.id,
+    )
 
 
 async def progress(desk, uow, agent, args):
     t = await load_ticket(uow, args[0])
     check(t, "progress", agent)
     rows = [[(step, f"d:pstep:{t.id}:{i}")] for i, step in enumerate(desk.policy.progress_steps)]
-    await desk.to_agents(uow, "agent_choose_progress", {"number": t.number}, rows=pairs(rows),
-                         ticket_id=t.id)
+    await desk.to_agents(
+        uow, "agent_choose_progress", {"number": t.number}, rows=pairs(rows), ticket_id=t.id
+    )
 
 
 async def progress_step(desk, uow, agent, args):
@@ -85,10 +113,13 @@ async def progress_step(desk, uow, agent, args):
         raise Refusal("stale") from None
     now = desk.clock.now()
     if step == desk.policy.delay_step:
-        rows = [[(desk.texts.button("agent_btn_delay", m=str(m // 60)), f"d:delay:{t.id}:{m}")
-                 for m in desk.policy.delay_choices]]
-        await desk.to_agents(uow, "agent_choose_delay", {"number": t.number}, rows=rows,
-                             ticket_id=t.id)
+        await desk.to_agents(
+            uow,
+            "agent_choose_delay",
+            {"number": t.number},
+            rows=delay_rows(desk, t),
+            ticket_id=t.id,
+        )
         return
     await sla_pause(desk, uow, t, pause=step in desk.policy.pause_steps)
     await uow.desk.move(t, to, now, "agent", agent.id, "progress", step)
@@ -97,22 +128,41 @@ async def progress_step(desk, uow, agent, args):
     orders = await uow.desk.work_orders(t.id)
     if orders:
         due = orders[-1][0].due_at
-    await desk.to_owner(uow, t.reporter_account_id, "owner_progress",
-                        {"number": t.number, "step": step, "due": due,
-                         "step_code": "departed" if step == desk.policy.departed_step else "",
-                         "unit_label": t.unit_label}, ticket_id=t.id)
-    await desk.to_agents(uow, "agent_note_prompt", {"number": t.number, "what": step},
-                         purpose="prompt", ticket_id=t.id,
-                         ref={"ticket_id": t.id, "action": "note", "agent_id": agent.id})
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_progress",
+        {
+            "number": t.number,
+            "step": step,
+            "due": due,
+            "step_code": "departed" if step == desk.policy.departed_step else "",
+            "unit_label": t.unit_label,
+        },
+        ticket_id=t.id,
+    )
+    await desk.to_agents(
+        uow,
+        "agent_note_prompt",
+        {"number": t.number, "what": step},
+        purpose="prompt",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id, "action": "note", "agent_id": agent.id},
+    )
 
 
 async def ask_complete(desk, uow, agent, args):
     t = await load_ticket(uow, args[0])
     check(t, "complete", agent)
-    await desk.to_agents(uow, "agent_complete_prompt", {"number": t.number},
-                         rows=[[("agent_btn_complete_now", f"d:donenow:{t.id}")]],
-                         purpose="prompt", ticket_id=t.id,
-                         ref={"ticket_id": t.id, "action": "complete", "agent_id": agent.id})
+    await desk.to_agents(
+        uow,
+        "agent_complete_prompt",
+        {"number": t.number},
+        rows=[[("agent_btn_complete_now", f"d:donenow:{t.id}")]],
+        purpose="prompt",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id, "action": "complete", "agent_id": agent.id},
+    )
 
 
 async def complete(desk: Desk, uow: UnitOfWork, agent: Agent, t: Ticket, note: str) -> None:
@@ -122,10 +172,16 @@ async def complete(desk: Desk, uow: UnitOfWork, agent: Agent, t: Ticket, note: s
     t.completed_at = now
     await schedule_after_completion(desk, uow, t)
     await cards.refresh_card(desk, uow, t)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_completed",
-                        {"number": t.number, "note": note, "agent": t.handler_name or agent.name},
-                        rows=[[("owner_btn_solved", f"o:solved:{t.id}"),
-                               ("owner_btn_unsolved", f"o:unsolved:{t.id}")]], ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_completed",
+        {"number": t.number, "note": note, "agent": t.handler_name or agent.name},
+        rows=[
+            [("owner_btn_solved", f"o:solved:{t.id}"), ("owner_btn_unsolved", f"o:unsolved:{t.id}")]
+        ],
+        ticket_id=t.id,
+    )
 
 
 async def schedule_after_completion(desk: Desk, uow: UnitOfWork, t: Ticket) -> None:
@@ -138,17 +194,36 @@ async def schedule_after_completion(desk: Desk, uow: UnitOfWork, t: Ticket) -> N
     last = await uow.followups.last_routine_survey(t.reporter_account_id)
     tz = desk.texts.tz
     for due in desk.policy.followups.after_completion(
-            kind=t.kind, category=t.category, department=t.department, urgent=t.urgent,
-            local_done=now.astimezone(tz), last_routine=last.astimezone(tz) if last else None):
-        await uow.followups.add(due.kind, due.at, now, ticket_id=t.id,
-                                account_id=t.reporter_account_id, urgent=due.urgent,
-                                data=due.data)
+        kind=t.kind,
+        category=t.category,
+        department=t.department,
+        urgent=t.urgent,
+        local_done=now.astimezone(tz),
+        last_routine=last.astimezone(tz) if last else None,
+    ):
+        await uow.followups.add(
+            due.kind,
+            due.at,
+            now,
+            ticket_id=t.id,
+            account_id=t.reporter_account_id,
+            urgent=due.urgent,
+            data=due.data,
+        )
 
 
 async def complete_now(desk, uow, agent, args):
     await complete(desk, uow, agent, await load_ticket(uow, args[0]), "")
 
 
+def delay_rows(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
+    """延期 choices: the handler sets the new time (also offered when a ticket is overdue)."""
+    return [
+        [
+            (desk.texts.button("agent_btn_delay", m=str(m // 60)), f"d:delay:{t.id}:{m}")
+            for m in desk.policy.delay_choices
+        ]
+    ]
 
 
 async def sla_pause(desk: Desk, uow: UnitOfWork, t: Ticket, pause: bool) -> None:
@@ -180,11 +255,18 @@ async def delay(desk, uow, agent, args):
     t.promised_arrive_by = new_time
     t.escalated = t.escalated
     await uow.followups.cancel(t.id, SLA_KINDS)
-    for due in desk.policy.followups.sla(kind=t.kind, category=t.category, urgent=True,
-                                         local_created=now, deadline=new_time):
+    for due in desk.policy.followups.sla(
+        kind=t.kind, category=t.category, urgent=True, local_created=now, deadline=new_time
+    ):
         await uow.followups.add(due.kind, due.at, now, ticket_id=t.id, urgent=True)
-    await uow.desk.move(t, to, now, "agent", agent.id, "delay",
-                        desk.texts.env.filters["when"](new_time, now))
+    await uow.desk.move(
+        t, to, now, "agent", agent.id, "delay", desk.texts.env.filters["when"](new_time, now)
+    )
     await cards.refresh_card(desk, uow, t)
-    await desk.to_owner(uow, t.reporter_account_id, "owner_delayed",
-                        {"number": t.number, "new_time": new_time}, ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        t.reporter_account_id,
+        "owner_delayed",
+        {"number": t.number, "new_time": new_time},
+        ticket_id=t.id,
+    )

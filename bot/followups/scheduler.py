@@ -10,11 +10,13 @@ import logging
 import os
 from datetime import timedelta
 
+from dialogs.ticket_machine import OPEN
 from storage.models import FollowUp
 from storage.uow import UnitOfWork
 
 from ..desk import cards
 from ..desk.context import Desk
+from ..desk.work import delay_rows
 from . import survey
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ class SqliteSchedulerLock:
 
     def acquire(self) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        self.fh = open(self.path, "w")
+        self.fh = open(self.path, "w")  # noqa: SIM115  (held open: the lock lives with it)
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -43,7 +45,8 @@ class SqliteSchedulerLock:
             self.fh = None
             raise SchedulerLocked(
                 f"another scheduler is already running on this SQLite database ({self.path}); "
-                "run one instance per SQLite file, or use PostgreSQL for several") from None
+                "run one instance per SQLite file, or use PostgreSQL for several"
+            ) from None
         self.fh.write(str(os.getpid()))
         self.fh.flush()
 
@@ -124,9 +127,14 @@ class Scheduler:
         sv.reminded_at = self.clock.now()
         await survey.ask(self.desk, uow, sv, t, reminder=True)
         fp = self.desk.policy.followups
-        await uow.followups.add("survey_expire", self.clock.now() + timedelta(hours=fp.expire_hours),
-                                self.clock.now(), ticket_id=t.id, account_id=sv.account_id,
-                                data={"survey_id": sv.id})
+        await uow.followups.add(
+            "survey_expire",
+            self.clock.now() + timedelta(hours=fp.expire_hours),
+            self.clock.now(),
+            ticket_id=t.id,
+            account_id=sv.account_id,
+            data={"survey_id": sv.id},
+        )
 
     async def _expire(self, uow, f, t) -> None:
         sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))
@@ -135,36 +143,46 @@ class Scheduler:
         sv.state = "no_answer"
         uow.desk.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
 
-    async def _sla_warn(self, uow, f, t) -> None:
-        if t.status not in ("new", "accepted", "dispatched", "in_progress"):
-            return
+    def _sla_applies(self, uow, f, t) -> bool:
+        """Only open tickets; a paused SLA clock (等待配件) is looked at again later."""
+        if t.status not in OPEN:
+            return False
         if t.sla_paused_since is not None:
             uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
             raise _Rescheduled
-        await self.desk.to_agents(uow, "agent_sla_warn",
-                                  {"number": t.number, "handler": t.handler_name,
-                                   "deadline": t.promised_arrive_by or t.promised_contact_by},
-                                  ticket_id=t.id)
+        return True
+
+    async def _sla_warn(self, uow, f, t) -> None:
+        if not self._sla_applies(uow, f, t):
+            return
+        await self.desk.to_agents(
+            uow,
+            "agent_sla_warn",
+            {
+                "number": t.number,
+                "handler": t.handler_name,
+                "deadline": t.promised_arrive_by or t.promised_contact_by,
+            },
+            ticket_id=t.id,
+        )
 
     async def _sla_overdue(self, uow, f, t) -> None:
-        if t.status not in ("new", "accepted", "dispatched", "in_progress"):
+        if not self._sla_applies(uow, f, t):
             return
-        if t.sla_paused_since is not None:
-            uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
-            raise _Rescheduled
         desk = self.desk
         t.escalated = True
         uow.desk.event(t, self.clock.now(), "system", None, "overdue", None, None, "")
         sups = await uow.desk.supervisors()
-        ctx = {"number": t.number, "handler": t.handler_name,
-               "deadline": t.promised_arrive_by or t.promised_contact_by,
-               "supervisors": [s.name for s in sups]}
-        rows = [[(desk.texts.button("agent_btn_delay", m=_hours(m)), f"d:delay:{t.id}:{m}")
-                 for m in desk.policy.delay_choices]]
-        await desk.to_agents(uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=rows)
-        for s in sups:
-            await desk.to_chat(uow, s.telegram_user_id, "agent_sla_overdue", ctx, purpose="alert",
-                               ticket_id=t.id)
+        ctx = {
+            "number": t.number,
+            "handler": t.handler_name,
+            "deadline": t.promised_arrive_by or t.promised_contact_by,
+            "supervisors": [s.name for s in sups],
+        }
+        await desk.to_agents(
+            uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=delay_rows(desk, t)
+        )
+        await desk.to_supervisors(uow, "agent_sla_overdue", ctx, ticket_id=t.id, supervisors=sups)
         await cards.refresh_card(desk, uow, t)
 
     async def _task_deadline(self, uow, f, t) -> None:
@@ -173,11 +191,16 @@ class Scheduler:
             return
         sups = await uow.desk.supervisors()
         ctx = {"number": t.number, "handler": t.handler_name, "supervisors": [s.name for s in sups]}
-        await self.desk.to_agents(uow, "agent_task_overdue", ctx, ticket_id=t.id,
-                                  rows=[[("agent_btn_task_result", f"d:task:{task.id}")]])
-        for s in sups:
-            await self.desk.to_chat(uow, s.telegram_user_id, "agent_task_overdue", ctx,
-                                    purpose="alert", ticket_id=t.id)
+        await self.desk.to_agents(
+            uow,
+            "agent_task_overdue",
+            ctx,
+            ticket_id=t.id,
+            rows=[[("agent_btn_task_result", f"d:task:{task.id}")]],
+        )
+        await self.desk.to_supervisors(
+            uow, "agent_task_overdue", ctx, ticket_id=t.id, supervisors=sups
+        )
 
     async def run(self) -> None:
         while not self._stopping:
@@ -195,21 +218,25 @@ class _Rescheduled(Exception):
     pass
 
 
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes // 60}"
-
-
 async def phone_task(desk: Desk, uow: UnitOfWork, t, kind: str) -> None:
     """An owner the bot cannot reach (blocked, or not on Telegram) gets a phone 回访 instead."""
     now = desk.clock.now()
-    task = await uow.followups.new_task("phone_survey", t.id, t.handler_agent_id,
-                                        now + timedelta(days=1), now)
-    await desk.to_agents(uow, "agent_phone_survey",
-                         {"number": t.number, "handler": t.handler_name, "phone": t.contact_phone,
-                          "unit_label": t.unit_label, "kind": kind}, ticket_id=t.id,
-                         rows=[[("agent_btn_task_result", f"d:task:{task.id}")]])
+    task = await uow.followups.new_task(
+        "phone_survey", t.id, t.handler_agent_id, now + timedelta(days=1), now
+    )
+    await desk.to_agents(
+        uow,
+        "agent_phone_survey",
+        {
+            "number": t.number,
+            "handler": t.handler_name,
+            "phone": t.contact_phone,
+            "unit_label": t.unit_label,
+            "kind": kind,
+        },
+        ticket_id=t.id,
+        rows=[[("agent_btn_task_result", f"d:task:{task.id}")]],
+    )
 
 
 HANDLERS = {

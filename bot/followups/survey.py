@@ -40,7 +40,9 @@ def question_rows(sv: Survey) -> list[list[tuple[str, str]]]:
     return []
 
 
-async def ask(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket, *, reminder: bool = False) -> None:
+async def ask(
+    desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket, *, reminder: bool = False
+) -> None:
     if sv.step == "comment":
         conv = await uow.desk.conversation(sv.account_id)
         if conv is not None and (conv.state or {}).get("flow") not in (None, "menu", "start"):
@@ -49,10 +51,17 @@ async def ask(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket, *, reminder: b
             sv.step = "done"
             await finish(desk, uow, sv, t)
             return
-    ctx = {"number": t.number, "step": sv.step, "kind": sv.kind, "reminder": reminder,
-           "first": sv.step == "overall" and not reminder, "handler": sv.handler_name}
-    await desk.to_owner(uow, sv.account_id, "survey_question", ctx, rows=question_rows(sv),
-                        ticket_id=t.id)
+    ctx = {
+        "number": t.number,
+        "step": sv.step,
+        "kind": sv.kind,
+        "reminder": reminder,
+        "first": sv.step == "overall" and not reminder,
+        "handler": sv.handler_name,
+    }
+    await desk.to_owner(
+        uow, sv.account_id, "survey_question", ctx, rows=question_rows(sv), ticket_id=t.id
+    )
     if sv.step == "comment":
         conv = await uow.desk.conversation(sv.account_id)
         if conv is not None:
@@ -63,13 +72,25 @@ async def ask(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket, *, reminder: b
 
 async def start(desk: Desk, uow: UnitOfWork, t: Ticket, account_id: int, kind: str) -> Survey:
     sv = await uow.followups.new_survey(
-        ticket_id=t.id, account_id=account_id, kind=kind, handler_agent_id=t.handler_agent_id,
-        handler_name=t.handler_name, state="open", step="overall", sent_at=desk.clock.now())
+        ticket_id=t.id,
+        account_id=account_id,
+        kind=kind,
+        handler_agent_id=t.handler_agent_id,
+        handler_name=t.handler_name,
+        state="open",
+        step="overall",
+        sent_at=desk.clock.now(),
+    )
     await ask(desk, uow, sv, t)
     fp = desk.policy.followups
-    await uow.followups.add("survey_reminder", desk.clock.now() + timedelta(hours=fp.reminder_hours),
-                            desk.clock.now(), ticket_id=t.id, account_id=account_id,
-                            data={"survey_id": sv.id})
+    await uow.followups.add(
+        "survey_reminder",
+        desk.clock.now() + timedelta(hours=fp.reminder_hours),
+        desk.clock.now(),
+        ticket_id=t.id,
+        account_id=account_id,
+        data={"survey_id": sv.id},
+    )
     return sv
 
 
@@ -122,7 +143,11 @@ async def _advance(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket) -> None:
 
 def mood(sv: Survey, angry_words: list[str]) -> str:
     scores = [v for v in (sv.overall, sv.speed, sv.attitude) if v is not None]
-    if sv.solved is False or any(v <= 2 for v in scores) or any(w in sv.comment for w in angry_words):
+    if (
+        sv.solved is False
+        or any(v <= 2 for v in scores)
+        or any(w in sv.comment for w in angry_words)
+    ):
         return "unhappy"
     if scores and sum(scores) / len(scores) >= 4:
         return "happy"
@@ -134,10 +159,19 @@ async def finish(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket) -> None:
     sv.state, sv.answered_at = "answered", now
     sv.mood = mood(sv, desk.engine.cues.get("angry", []))
     await uow.followups.cancel(t.id, ("survey_reminder", "survey_expire"))
-    bad = sv.solved is False or any(v is not None and v <= 2
-                                    for v in (sv.overall, sv.speed, sv.attitude))
-    uow.desk.event(t, now, "owner", sv.account_id, "survey", None, None,
-                   f"{sv.overall}/{sv.speed}/{sv.attitude} {sv.mood}")
+    bad = sv.solved is False or any(
+        v is not None and v <= 2 for v in (sv.overall, sv.speed, sv.attitude)
+    )
+    uow.desk.event(
+        t,
+        now,
+        "owner",
+        sv.account_id,
+        "survey",
+        None,
+        None,
+        f"{sv.overall}/{sv.speed}/{sv.attitude} {sv.mood}",
+    )
     if not bad:
         if t.status == "done":
             await uow.desk.move(t, "closed", now, "system", None, "close")
@@ -153,20 +187,40 @@ async def bad_review(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket) -> None
     fp = desk.policy.followups
     if t.status in ("done", "closed"):
         t.closed_at = None
-        await uow.desk.move(t, "in_progress", now, "system", None, "reopen",
-                            desk.texts.button("event_note_survey_unhappy"))
+        await uow.desk.move(
+            t,
+            "in_progress",
+            now,
+            "system",
+            None,
+            "reopen",
+            desk.texts.button("event_note_survey_unhappy"),
+        )
     due = now + timedelta(minutes=fp.callback_minutes)
     task = await uow.followups.new_task("bad_review_callback", t.id, t.handler_agent_id, due, now)
-    await uow.followups.add("task_deadline", due, now, ticket_id=t.id, urgent=True,
-                            data={"task_id": task.id})
+    await uow.followups.add(
+        "task_deadline", due, now, ticket_id=t.id, urgent=True, data={"task_id": task.id}
+    )
     await cards.refresh_card(desk, uow, t)
-    ctx: dict[str, Any] = {"number": t.number, "handler": t.handler_name, "due": due,
-                           "sv": sv, "mood_word": desk.texts.button(f"mood_{sv.mood}"),
-                           "supervisors": [s.name for s in await uow.desk.supervisors()]}
-    await desk.to_agents(uow, "agent_bad_review", ctx, ticket_id=t.id,
-                         rows=[[("agent_btn_task_result", f"d:task:{task.id}")]])
-    for s in await uow.desk.supervisors():
-        await desk.to_chat(uow, s.telegram_user_id, "agent_bad_review", ctx, purpose="alert",
-                           ticket_id=t.id)
-    await desk.to_owner(uow, sv.account_id, "survey_bad_followup",
-                        {"number": t.number, "handler": t.handler_name, "due": due})
+    ctx: dict[str, Any] = {
+        "number": t.number,
+        "handler": t.handler_name,
+        "due": due,
+        "sv": sv,
+        "mood_word": desk.texts.button(f"mood_{sv.mood}"),
+        "supervisors": [s.name for s in await uow.desk.supervisors()],
+    }
+    await desk.to_agents(
+        uow,
+        "agent_bad_review",
+        ctx,
+        ticket_id=t.id,
+        rows=[[("agent_btn_task_result", f"d:task:{task.id}")]],
+    )
+    await desk.to_supervisors(uow, "agent_bad_review", ctx, ticket_id=t.id)
+    await desk.to_owner(
+        uow,
+        sv.account_id,
+        "survey_bad_followup",
+        {"number": t.number, "handler": t.handler_name, "due": due},
+    )

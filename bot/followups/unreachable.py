@@ -12,20 +12,26 @@ from ..desk.context import Desk
 
 
 async def owner_blocked(desk: Desk, uow: UnitOfWork, row) -> None:
-    acc = await uow.session.scalar(sa.select(Account).where(
-        Account.channel == "telegram", Account.chat_id == str(row.chat_id)))
+    acc = await uow.session.scalar(
+        sa.select(Account).where(Account.channel == "telegram", Account.chat_id == str(row.chat_id))
+    )
     if acc is None or acc.unreachable:
         return
     acc.unreachable = True
     ticket = await uow.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     conv = await uow.desk.conversation(acc.id)
     profile = (conv.state or {}).get("profile", {}) if conv else {}
-    await desk.to_agents(uow, "agent_owner_unreachable",
-                         {"salutation": profile.get("salutation", ""),
-                          "number": ticket.number if ticket else "",
-                          "handler": ticket.handler_name if ticket else "",
-                          "phone": (ticket.contact_phone if ticket else acc.phone)},
-                         ticket_id=ticket.id if ticket else None)
+    await desk.to_agents(
+        uow,
+        "agent_owner_unreachable",
+        {
+            "salutation": profile.get("salutation", ""),
+            "number": ticket.number if ticket else "",
+            "handler": ticket.handler_name if ticket else "",
+            "phone": (ticket.contact_phone if ticket else acc.phone),
+        },
+        ticket_id=ticket.id if ticket else None,
+    )
     sv = await uow.followups.open_survey_for(acc.id)
     if sv is not None and ticket is not None:
         from .scheduler import phone_task

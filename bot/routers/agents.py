@@ -17,8 +17,9 @@ from ..outbox_sender import OutboxSender
 log = logging.getLogger(__name__)
 
 
-async def on_group_tap(query: CallbackQuery, desk: Desk, sessionmaker,
-                       sender: OutboxSender) -> None:
+async def on_group_tap(
+    query: CallbackQuery, desk: Desk, sessionmaker, sender: OutboxSender
+) -> None:
     async with UnitOfWork(sessionmaker) as uow:
         alert = await actions.handle_tap(desk, uow, query.from_user.id, query.data or "")
         if alert is None:
@@ -32,8 +33,9 @@ async def on_group_tap(query: CallbackQuery, desk: Desk, sessionmaker,
         await sender.deliver()
 
 
-async def on_group_message(message: Message, bot: Bot, desk: Desk, sessionmaker,
-                           sender: OutboxSender) -> None:
+async def on_group_message(
+    message: Message, bot: Bot, desk: Desk, sessionmaker, sender: OutboxSender
+) -> None:
     user = message.from_user
     if user is None or user.is_bot:
         return
@@ -61,8 +63,9 @@ async def on_group_message(message: Message, bot: Bot, desk: Desk, sessionmaker,
             if h is None or h.state != "active":
                 await desk.to_agents(uow, "agent_refused", {"reason": "no_handoff", "handler": ""})
             else:
-                await relay.agent_reply(desk, uow, agent, account_id, text, message.message_id,
-                                        kind)
+                await relay.agent_reply(
+                    desk, uow, agent, account_id, text, message.message_id, kind
+                )
         elif row.purpose == "prompt" and text:
             await _prompt_reply(desk, uow, agent, row.ref, text)
         await uow.commit()
@@ -92,8 +95,13 @@ async def _prompt_reply(desk: Desk, uow: UnitOfWork, agent, ref: dict, text: str
                 await desk.to_agents(uow, "agent_reply_held", {"issues": findings})
                 return
             uow.desk.event(t, desk.clock.now(), "agent", agent.id, "note", None, None, text)
-            await desk.to_owner(uow, t.reporter_account_id, "owner_note",
-                                {"number": t.number, "note": text}, ticket_id=t.id)
+            await desk.to_owner(
+                uow,
+                t.reporter_account_id,
+                "owner_note",
+                {"number": t.number, "note": text},
+                ticket_id=t.id,
+            )
     except actions.Refusal as r:
         await desk.to_agents(uow, "agent_refused", {"reason": r.reason, "handler": "", **r.ctx})
 

@@ -28,8 +28,12 @@ def _to_inbound(message: Message) -> Inbound:
         own = bool(message.from_user and message.contact.user_id == message.from_user.id)
         return Inbound("contact", phone=message.contact.phone_number, contact_is_own=own)
     if message.photo:
-        return Inbound("photo", text=message.caption or "", file_id=message.photo[-1].file_id,
-                       album_id=message.media_group_id or "")
+        return Inbound(
+            "photo",
+            text=message.caption or "",
+            file_id=message.photo[-1].file_id,
+            album_id=message.media_group_id or "",
+        )
     if message.voice or message.audio or message.video_note:
         media = message.voice or message.audio or message.video_note
         return Inbound("voice", file_id=media.file_id)
@@ -52,14 +56,22 @@ async def _send_all(bot: Bot, chat_id: int, payloads: list[dict]) -> None:
         await bot.send_message(chat_id=chat_id, **p)
 
 
-async def on_message(message: Message, bot: Bot, event_update: Update,
-                     conversations: ConversationService, sender: OutboxSender) -> None:
+async def on_message(
+    message: Message,
+    bot: Bot,
+    event_update: Update,
+    conversations: ConversationService,
+    sender: OutboxSender,
+) -> None:
     user = message.from_user
     if user is None:
         return
     outcome = await conversations.handle(
-        channel="telegram", external_id=str(user.id), chat_id=str(message.chat.id),
-        display_name=user.full_name, inbound=to_inbound(message),
+        channel="telegram",
+        external_id=str(user.id),
+        chat_id=str(message.chat.id),
+        display_name=user.full_name,
+        inbound=to_inbound(message),
         update_id=event_update.update_id,
     )
     await _send_all(bot, message.chat.id, outcome.direct)
@@ -68,8 +80,9 @@ async def on_message(message: Message, bot: Bot, event_update: Update,
         await sender.deliver()
 
 
-async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
-                          sender: OutboxSender) -> None:
+async def _owner_desk_tap(
+    query: CallbackQuery, data: str, sessionmaker, desk, sender: OutboxSender
+) -> None:
     from storage.uow import UnitOfWork
 
     from ..desk.owner_actions import handle_owner_tap
@@ -78,8 +91,11 @@ async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
     tap = survey.handle_tap if data.startswith("s:") else handle_owner_tap
     async with UnitOfWork(sessionmaker) as uow:
         acc = await uow.desk.account_by_external("telegram", str(query.from_user.id))
-        alert = (await tap(desk, uow, acc.id, data) if acc is not None
-                 else desk.texts.render("owner_action_stale"))
+        alert = (
+            await tap(desk, uow, acc.id, data)
+            if acc is not None
+            else desk.texts.render("owner_action_stale")
+        )
         if alert is None:
             await uow.commit()
     if alert:
@@ -89,19 +105,28 @@ async def _owner_desk_tap(query: CallbackQuery, data: str, sessionmaker, desk,
         await sender.deliver()
 
 
-async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update, texts: Texts,
-                      conversations: ConversationService, sender: OutboxSender,
-                      sessionmaker, desk) -> None:
+async def on_callback(
+    query: CallbackQuery,
+    bot: Bot,
+    event_update: Update,
+    texts: Texts,
+    conversations: ConversationService,
+    sender: OutboxSender,
+    sessionmaker,
+    desk,
+) -> None:
     data = query.data or ""
     if data.startswith(("o:", "s:")):
         await _owner_desk_tap(query, data, sessionmaker, desk, sender)
         return
     # the token is only a pointer: its meaning is looked up in the server-side state
-    token = data[len(CALLBACK_PREFIX):] if data.startswith(CALLBACK_PREFIX) else "forged"
+    token = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else "forged"
     outcome = await conversations.handle(
-        channel="telegram", external_id=str(query.from_user.id),
+        channel="telegram",
+        external_id=str(query.from_user.id),
         chat_id=str(query.message.chat.id) if query.message else str(query.from_user.id),
-        display_name=query.from_user.full_name, inbound=Inbound("choice", token=token),
+        display_name=query.from_user.full_name,
+        inbound=Inbound("choice", token=token),
         update_id=event_update.update_id,
     )
     if outcome.result is None:

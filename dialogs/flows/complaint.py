@@ -12,8 +12,13 @@ from ..steps import goto, step
 from . import filing, menu
 
 FIELDS = ("what", "category", "where", "when", "expect")
-EDIT_STEPS = {"what": "complaint.what", "category": "complaint.category",
-              "where": "complaint.where", "when": "complaint.when", "expect": "complaint.expect"}
+EDIT_STEPS = {
+    "what": "complaint.what",
+    "category": "complaint.category",
+    "where": "complaint.where",
+    "when": "complaint.when",
+    "expect": "complaint.expect",
+}
 
 
 def is_angry(s: Session, text: str) -> bool:
@@ -99,8 +104,11 @@ async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("complaint.where", accepts={"text", "choice"}, text_limit=200)
 async def ask_where(s: Session) -> None:
-    s.ask("complaint_ask_where", _with_human(s, [[(s.label("complaint_at_home"), "home")]]),
-          unit_label=s.profile["unit"]["label"])
+    s.ask(
+        "complaint_ask_where",
+        _with_human(s, [[(s.label("complaint_at_home"), "home")]]),
+        unit_label=s.profile["unit"]["label"],
+    )
 
 
 @ask_where.on
@@ -112,8 +120,10 @@ async def on_where(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("complaint.when", accepts={"text", "choice"}, text_limit=100)
 async def ask_when(s: Session) -> None:
-    opts = [(s.label(f"when_{k}"), s.label(f"when_{k}"))
-            for k in ("just_now", "today", "yesterday", "recent", "ongoing")]
+    opts = [
+        (s.label(f"when_{k}"), s.label(f"when_{k}"))
+        for k in ("just_now", "today", "yesterday", "recent", "ongoing")
+    ]
     s.ask("complaint_ask_when", _with_human(s, [opts[:3], opts[3:]]))
 
 
@@ -138,8 +148,16 @@ async def ask_restate(s: Session) -> None:
     d = s.d
     s.ask(
         "complaint_restate",
-        _with_human(s, [[(s.label("yes_right"), "yes"), (s.label("modify"), "modify"),
-                         (s.label("cancel"), "cancel")]]),
+        _with_human(
+            s,
+            [
+                [
+                    (s.label("yes_right"), "yes"),
+                    (s.label("modify"), "modify"),
+                    (s.label("cancel"), "cancel"),
+                ]
+            ],
+        ),
         what=d["what"],
         category_label=s.policy.category_label("complaint", d["category"]),
         where=d["where"],
@@ -165,9 +183,11 @@ async def on_restate(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("complaint.edit", accepts={"choice"})
 async def ask_edit(s: Session) -> None:
-    rows = [[(s.label(f"complaint_edit_{f}"), f) for f in FIELDS[:3]],
-            [(s.label(f"complaint_edit_{f}"), f) for f in FIELDS[3:]],
-            [(s.label("back_to_readback"), "back")]]
+    rows = [
+        [(s.label(f"complaint_edit_{f}"), f) for f in FIELDS[:3]],
+        [(s.label(f"complaint_edit_{f}"), f) for f in FIELDS[3:]],
+        [(s.label("back_to_readback"), "back")],
+    ]
     s.ask("complaint_ask_edit", rows)
 
 
@@ -183,8 +203,11 @@ async def on_edit(s: Session, ev: Inbound, value: str | None) -> None:
 @step("complaint.plan", accepts={"choice"})
 async def ask_plan(s: Session) -> None:
     plan = s.policy.complaint_plans(s.d["category"])[0]
-    s.ask("complaint_plan", _with_human(s, [[(s.label("plan_accept"), "accept")],
-                                            [(s.label("plan_other"), "other")]]), plan=plan)
+    s.ask(
+        "complaint_plan",
+        _with_human(s, [[(s.label("plan_accept"), "accept")], [(s.label("plan_other"), "other")]]),
+        plan=plan,
+    )
 
 
 @ask_plan.on
@@ -218,8 +241,11 @@ async def on_alternatives(s: Session, ev: Inbound, value: str | None) -> None:
 @step("complaint.agree", accepts={"choice"})
 async def ask_agree(s: Session) -> None:
     plan = s.policy.complaint_plans(s.d["category"])[s.d["plan"]]
-    s.ask("complaint_agree", [[(s.label("agree_yes"), "yes"), (s.label("agree_other"), "other")]],
-          plan=plan)
+    s.ask(
+        "complaint_agree",
+        [[(s.label("agree_yes"), "yes"), (s.label("agree_other"), "other")]],
+        plan=plan,
+    )
 
 
 @ask_agree.on
@@ -243,11 +269,20 @@ async def _close(s: Session) -> None:
         urgent=urgent,
         description=d["what"],
         location=d["where"],
-        details={"when": d["when"], "expect": d["expect"], "plan": plan["text"],
-                 "angry": bool(d.get("angry"))},
+        details={
+            "when": d["when"],
+            "expect": d["expect"],
+            "plan": plan["text"],
+            "angry": bool(d.get("angry")),
+        },
     )
     ticket = await filing.file_ticket(s, draft)
-    s.say("complaint_closed", ticket=ticket, plan=plan, department=draft.department,
-          duty_agent=s.policy.duty_agent)
+    s.say(
+        "complaint_closed",
+        ticket=ticket,
+        plan=plan,
+        department=draft.department,
+        duty_agent=s.policy.duty_agent,
+    )
     s.reset_dialog()
     await menu.show_menu(s)

@@ -29,9 +29,13 @@ def build_draft(
     promise = s.policy.promise(kind, category, urgent, s.local_now())
     attachments = list(s.d.get("attachments", [])) + list(s.state.get("pending_attachments", []))
     # SLA: a reminder at 80% of the promised time and an escalation when it is overdue
-    sla = s.policy.followups.sla(kind=kind, category=category, urgent=urgent,
-                                 local_created=s.local_now(),
-                                 deadline=promise.arrive_by or promise.contact_by)
+    sla = s.policy.followups.sla(
+        kind=kind,
+        category=category,
+        urgent=urgent,
+        local_created=s.local_now(),
+        deadline=promise.arrive_by or promise.contact_by,
+    )
     return TicketDraft(
         followups=[(d.kind, d.at, d.urgent) for d in sla] if kind != "consult" else [],
         kind=kind,
@@ -82,7 +86,8 @@ def agent_card(s: Session, ticket: TicketView, draft: TicketDraft, *, update: bo
             "identity_verified": bool(s.profile.get("identity_verified")),
             "role": s.profile.get("role", "owner"),
             "category_label": s.policy.category_label(draft.kind, draft.category)
-            if draft.kind != "consult" else "",
+            if draft.kind != "consult"
+            else "",
             "photos": sum(1 for a in draft.attachments if a.get("kind") == "photo"),
             "others": sum(1 for a in draft.attachments if a.get("kind") != "photo"),
             "emergency": draft.emergency,

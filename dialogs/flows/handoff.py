@@ -18,9 +18,14 @@ async def request_human(s: Session, topic: str = "") -> None:
     if not s.policy.in_working_hours(local):
         reply_by = s.policy.next_working_start(local)
         draft = filing.build_draft(
-            s, kind="consult", category=None, urgent=False,
-            description=summary or s.label("handoff_after_hours_note"), location="",
-            details={"handoff": True, "topic": topic})
+            s,
+            kind="consult",
+            category=None,
+            urgent=False,
+            description=summary or s.label("handoff_after_hours_note"),
+            location="",
+            details={"handoff": True, "topic": topic},
+        )
         ticket = await filing.file_ticket(s, draft)
         s.say("handoff_after_hours", reply_by=reply_by, ticket=ticket)
         s.reset_dialog()
@@ -31,19 +36,27 @@ async def request_human(s: Session, topic: str = "") -> None:
     s.reset_dialog()
     s.d["handoff_id"] = handoff_id
     s.d["since"] = s.now().isoformat()
-    s.effect("agent_message", reply=_agent_note(s, topic, summary), ticket_id=None,
-             purpose="handoff", ref={"handoff_id": handoff_id, "account_id": s.account_id},
-             buttons=[[("agent_btn_claim", f"d:claim:{handoff_id}")]])
+    s.effect(
+        "agent_message",
+        reply=_agent_note(s, topic, summary),
+        ticket_id=None,
+        purpose="handoff",
+        ref={"handoff_id": handoff_id, "account_id": s.account_id},
+        buttons=[[("agent_btn_claim", f"d:claim:{handoff_id}")]],
+    )
     await goto(s, "human.waiting")
 
 
 def _agent_note(s: Session, topic: str, summary: str) -> Reply:
     unit = s.profile.get("unit") or {}
-    return Reply("agent_handoff_request", {
-        "salutation": s.profile.get("salutation", ""),
-        "unit_label": unit.get("label", ""),
-        "unit_verified": bool(unit.get("verified")),
-        "topic": topic,
-        "summary": summary,
-        "now": s.now(),
-    })
+    return Reply(
+        "agent_handoff_request",
+        {
+            "salutation": s.profile.get("salutation", ""),
+            "unit_label": unit.get("label", ""),
+            "unit_verified": bool(unit.get("verified")),
+            "topic": topic,
+            "summary": summary,
+            "now": s.now(),
+        },
+    )

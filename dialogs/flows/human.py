@@ -12,8 +12,11 @@ from . import menu
 
 @step("human.waiting", accepts={"choice"}, raw=True)
 async def ask_waiting(s: Session) -> None:
-    s.ask("handoff_waiting", [[(s.label("handoff_stop_waiting"), "stop")]],
-          minutes=s.policy.handoff_reply_minutes)
+    s.ask(
+        "handoff_waiting",
+        [[(s.label("handoff_stop_waiting"), "stop")]],
+        minutes=s.policy.handoff_reply_minutes,
+    )
 
 
 @ask_waiting.on
@@ -41,11 +44,18 @@ def _relay(s: Session, ev: Inbound) -> None:
     first_of_album = not (ev.album_id and ev.album_id == s.d.get("album"))
     if ev.album_id:
         s.d["album"] = ev.album_id
-    s.effect("relay", handoff_id=s.d.get("handoff_id"), message_id=ev.message_id, kind=ev.kind,
-             text=ev.text, phone=ev.phone, header=first_of_album,
-             salutation=s.profile.get("salutation", ""),
-             unit_label=(s.profile.get("unit") or {}).get("label", ""),
-             ticket_number=s.d.get("ticket_number", ""))
+    s.effect(
+        "relay",
+        handoff_id=s.d.get("handoff_id"),
+        message_id=ev.message_id,
+        kind=ev.kind,
+        text=ev.text,
+        phone=ev.phone,
+        header=first_of_album,
+        salutation=s.profile.get("salutation", ""),
+        unit_label=(s.profile.get("unit") or {}).get("label", ""),
+        ticket_number=s.d.get("ticket_number", ""),
+    )
     s.durable = True
 
 
@@ -53,8 +63,12 @@ async def end_by_owner(s: Session) -> None:
     handoff_id = s.d.get("handoff_id")
     if handoff_id:
         await s.ports.handoffs.close(handoff_id, s.now())
-        s.effect("handoff_closed", handoff_id=handoff_id, by="owner",
-                 salutation=s.profile.get("salutation", ""))
+        s.effect(
+            "handoff_closed",
+            handoff_id=handoff_id,
+            by="owner",
+            salutation=s.profile.get("salutation", ""),
+        )
         s.durable = True
     s.say("handoff_ended_by_owner")
     s.reset_dialog()

@@ -28,8 +28,9 @@ async def finish(s: Session) -> None:
     """Identification done: on to what the owner came for, or the menu."""
     from . import menu
 
-    s.say("identified", unit_label=s.profile["unit"]["label"],
-          verified=s.profile["unit"]["verified"])
+    s.say(
+        "identified", unit_label=s.profile["unit"]["label"], verified=s.profile["unit"]["verified"]
+    )
     await menu.show_menu(s)
 
 
@@ -60,8 +61,12 @@ async def on_contact(s: Session, ev: Inbound, value: str | None) -> None:
     s.say("id_contact_received")
     matches = await s.ports.registry.owners_by_phone(phone)
     s.d["matches"] = [
-        {"owner_id": m.owner_id, "surname": m.surname, "title": m.salutation,
-         "unit": unit_dict(m.unit, True)}
+        {
+            "owner_id": m.owner_id,
+            "surname": m.surname,
+            "title": m.salutation,
+            "unit": unit_dict(m.unit, True),
+        }
         for m in matches
     ]
     if not matches:
@@ -76,8 +81,10 @@ async def on_contact(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("id.pick", accepts={"choice"})
 async def ask_pick(s: Session) -> None:
-    rows = [[(f"{m['unit']['label']} · {m['surname']}{m['title']}", str(i))]
-            for i, m in enumerate(s.d["matches"])]
+    rows = [
+        [(f"{m['unit']['label']} · {m['surname']}{m['title']}", str(i))]
+        for i, m in enumerate(s.d["matches"])
+    ]
     rows.append([(s.label("id_none_of_these"), "none")])
     s.ask("id_pick_unit", rows)
 

@@ -18,8 +18,13 @@ SURNAME = re.compile(r"^[\u4e00-\u9fff]{1,2}$")
 
 @step("id.role", accepts={"choice"})
 async def ask_role(s: Session) -> None:
-    s.ask("id_ask_role", [[(s.label("role_owner"), "owner")],
-                          [(s.label("role_family"), "family"), (s.label("role_tenant"), "tenant")]])
+    s.ask(
+        "id_ask_role",
+        [
+            [(s.label("role_owner"), "owner")],
+            [(s.label("role_family"), "family"), (s.label("role_tenant"), "tenant")],
+        ],
+    )
 
 
 @ask_role.on

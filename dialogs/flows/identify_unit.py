@@ -56,8 +56,12 @@ async def _known_or_suggest(
             s.d["unverified"] = True
         await goto(s, next_key)
         return
-    s.d["suggest"] = {"field": field, "typed": typed, "options": nearest(typed, known),
-                      "next": next_key}
+    s.d["suggest"] = {
+        "field": field,
+        "typed": typed,
+        "options": nearest(typed, known),
+        "next": next_key,
+    }
     await goto(s, "id.suggest")
 
 
@@ -94,14 +98,16 @@ async def on_unit(s: Session, ev: Inbound, value: str | None) -> None:
 @step("id.room", accepts={"choice", "text"}, text_limit=20)
 async def ask_room(s: Session) -> None:
     known = await s.ports.registry.rooms(s.d.get("community", ""), s.d["building"], s.d["unit"])
-    rows = _grid([(room_label(r), r) for r in known], per_row=4) if len(known) <= MAX_BUTTONS else []
+    rows = (
+        _grid([(room_label(r), r) for r in known], per_row=4) if len(known) <= MAX_BUTTONS else []
+    )
     s.ask("id_ask_room", rows, building=s.d["building"], unit=s.d["unit"])
 
 
 @ask_room.on
 async def on_room(s: Session, ev: Inbound, value: str | None) -> None:
     known = await s.ports.registry.rooms(s.d.get("community", ""), s.d["building"], s.d["unit"])
-    await _known_or_suggest(s, ev, value, known, "room", "id.unit_done")
+    await _known_or_suggest(s, ev, value, known, "room", "id.unit_confirm")
 
 
 @step("id.suggest", accepts={"choice"})
@@ -124,8 +130,9 @@ async def on_suggest(s: Session, ev: Inbound, value: str | None) -> None:
     await goto(s, sg["next"])
 
 
-@step("id.unit_done", accepts=set())
-async def unit_done(s: Session) -> None:
+async def _resolve_unit(s: Session) -> None:
+    """The unit as given, looked up once in the registry: verified and its owner, or kept as
+    typed and marked not verified."""
     found = None
     if not s.d.get("unverified"):
         found = await s.ports.registry.find_unit(
@@ -137,23 +144,29 @@ async def unit_done(s: Session) -> None:
         s.d["unit_owner_id"] = owner_id
     else:
         label = unit_label(s.d.get("community", ""), s.d["building"], s.d["unit"], s.d["room"])
-        s.d["unit_ref"] = {"unit_id": None, "community": s.d.get("community", ""),
-                           "building": s.d["building"], "unit": s.d["unit"],
-                           "room": s.d["room"], "label": label, "verified": False}
+        s.d["unit_ref"] = {
+            "unit_id": None,
+            "community": s.d.get("community", ""),
+            "building": s.d["building"],
+            "unit": s.d["unit"],
+            "room": s.d["room"],
+            "label": label,
+            "verified": False,
+        }
         s.d["unit_owner_id"] = None
-    await goto(s, "id.unit_confirm")
-
-
-@unit_done.on
-async def _unit_done_never(s: Session, ev: Inbound, value: str | None) -> None:  # pragma: no cover
-    await unit_done(s)
 
 
 @step("id.unit_confirm", accepts={"choice"})
 async def ask_unit_confirm(s: Session) -> None:
+    if "unit_ref" not in s.d:
+        await _resolve_unit(s)
     ref = s.d["unit_ref"]
-    s.ask("id_unit_confirm", [[(s.label("yes"), "yes"), (s.label("id_redo_unit"), "redo")]],
-          unit_label=ref["label"], verified=ref["verified"])
+    s.ask(
+        "id_unit_confirm",
+        [[(s.label("yes"), "yes"), (s.label("id_redo_unit"), "redo")]],
+        unit_label=ref["label"],
+        verified=ref["verified"],
+    )
 
 
 @ask_unit_confirm.on

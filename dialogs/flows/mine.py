@@ -19,9 +19,15 @@ async def ask_list(s: Session) -> None:
     items, total = await s.ports.tickets.visible(
         s.account_id, s.profile.get("owner_id"), page * PAGE, PAGE
     )
-    rows = [[(s.label("ticket_item", number=t.number, status=s.label(f"status_{t.status}")),
-              f"t:{t.id}")]
-            for t in items]
+    rows = [
+        [
+            (
+                s.label("ticket_item", number=t.number, status=s.label(f"status_{t.status}")),
+                f"t:{t.id}",
+            )
+        ]
+        for t in items
+    ]
     nav = []
     if page > 0:
         nav.append((s.label("page_prev"), "prev"))
@@ -89,8 +95,7 @@ async def on_detail(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("mine.add", accepts={"text", "photo", "choice"}, albums=True)
 async def ask_add(s: Session) -> None:
-    s.ask("mine_ask_add", [[(s.label("add_done"), "done")]],
-          count=len(s.d.get("added", [])))
+    s.ask("mine_ask_add", [[(s.label("add_done"), "done")]], count=len(s.d.get("added", [])))
 
 
 @ask_add.on
@@ -112,8 +117,11 @@ async def on_add(s: Session, ev: Inbound, value: str | None) -> None:
 @step("mine.withdraw", accepts={"choice"})
 async def ask_withdraw(s: Session) -> None:
     t = await _ticket(s)
-    s.ask("mine_ask_withdraw", [[(s.label("withdraw_yes"), "yes"), (s.label("withdraw_no"), "no")]],
-          number=t.number if t else "")
+    s.ask(
+        "mine_ask_withdraw",
+        [[(s.label("withdraw_yes"), "yes"), (s.label("withdraw_no"), "no")]],
+        number=t.number if t else "",
+    )
 
 
 @ask_withdraw.on
@@ -129,8 +137,10 @@ async def on_withdraw(s: Session, ev: Inbound, value: str | None) -> None:
 def _withdrawn_note(s: Session, t):
     from ..events import Reply
 
-    return Reply("agent_ticket_withdrawn", {"number": t.number,
-                                             "salutation": s.profile.get("salutation", "")})
+    return Reply(
+        "agent_ticket_withdrawn",
+        {"number": t.number, "salutation": s.profile.get("salutation", "")},
+    )
 
 
 async def _urge(s: Session, t) -> None:
@@ -142,9 +152,14 @@ async def _urge(s: Session, t) -> None:
     s.say(f"mine_urge_{res.outcome}", t=t, res=res)
     if res.outcome in ("sent", "escalated"):
         s.durable = True
-        s.effect("agent_message", ticket_id=t.id, purpose="urge",
-                 supervisors=res.outcome == "escalated",
-                 reply=Reply("agent_urge", {"t": t, "res": res,
-                                            "salutation": s.profile.get("salutation", ""),
-                                            "now": s.now()}))
+        s.effect(
+            "agent_message",
+            ticket_id=t.id,
+            purpose="urge",
+            supervisors=res.outcome == "escalated",
+            reply=Reply(
+                "agent_urge",
+                {"t": t, "res": res, "salutation": s.profile.get("salutation", ""), "now": s.now()},
+            ),
+        )
     await goto(s, "mine.detail")

@@ -54,8 +54,10 @@ async def on_pub_building(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("repair.pub_floor", accepts={"text", "choice"}, text_limit=20)
 async def ask_pub_floor(s: Session) -> None:
-    s.ask("repair_ask_pub_floor", [[(s.label(key), value)
-                                     for key, value in WORDS["floor_shortcuts"].items()]])
+    s.ask(
+        "repair_ask_pub_floor",
+        [[(s.label(key), value) for key, value in WORDS["floor_shortcuts"].items()]],
+    )
 
 
 @ask_pub_floor.on
@@ -89,15 +91,20 @@ async def ask_category(s: Session) -> None:
 @ask_category.on
 async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
     s.d["category"] = value
-    if s.policy.repair_categories.get(value or "", {}).get("emergency") and not s.d.get("emergency"):
+    if s.policy.repair_categories.get(value or "", {}).get("emergency") and not s.d.get(
+        "emergency"
+    ):
         await emergency(s, "gas")
     await advance(s)
 
 
 @step("repair.description", accepts={"text", "photo"})
 async def ask_description(s: Session) -> None:
-    s.ask("repair_ask_description", [], category_label=s.policy.category_label(
-        "repair", s.d.get("category")))
+    s.ask(
+        "repair_ask_description",
+        [],
+        category_label=s.policy.category_label("repair", s.d.get("category")),
+    )
 
 
 @ask_description.on
@@ -148,8 +155,11 @@ async def ask_urgency(s: Session) -> None:
     d["urgent_suggested"] = suggested
     urgent_btn = (s.label("urgency_urgent"), "urgent")
     normal_btn = (s.label("urgency_normal"), "normal")
-    s.ask("repair_ask_urgency", [[urgent_btn, normal_btn] if suggested else [normal_btn, urgent_btn]],
-          suggested=suggested)
+    s.ask(
+        "repair_ask_urgency",
+        [[urgent_btn, normal_btn] if suggested else [normal_btn, urgent_btn]],
+        suggested=suggested,
+    )
 
 
 @ask_urgency.on

@@ -8,7 +8,6 @@ from ..steps import goto
 from ..units import building_label
 from . import filing
 
-SLOTS = ("asap", "today_pm", "today_eve", "tomorrow_am", "tomorrow_pm")
 EDITABLE = {
     "where": ("place", "area", "pub_building", "pub_floor", "pub_spot"),
     "category": ("category",),
@@ -22,8 +21,11 @@ def _missing_step(d: dict) -> str | None:
     if "place" not in d:
         return "repair.where"
     if d["place"] == "public":
-        for key, st in (("pub_building", "repair.pub_building"), ("pub_floor", "repair.pub_floor"),
-                        ("pub_spot", "repair.pub_spot")):
+        for key, st in (
+            ("pub_building", "repair.pub_building"),
+            ("pub_floor", "repair.pub_floor"),
+            ("pub_spot", "repair.pub_spot"),
+        ):
             if key not in d:
                 return st
     if "category" not in d:

@@ -33,8 +33,12 @@ async def emergency(s: Session, kind: str) -> None:
     else:
         d.setdefault("category", "elevator")
         if "place" not in d:
-            d.update(place="public", pub_building=s.profile["unit"]["building"], pub_floor="",
-                     pub_spot=WORDS["elevator_spot"])
+            d.update(
+                place="public",
+                pub_building=s.profile["unit"]["building"],
+                pub_floor="",
+                pub_spot=WORDS["elevator_spot"],
+            )
         d.setdefault("pub_building", s.profile["unit"]["building"])
         d.setdefault("pub_floor", "")
         d.setdefault("pub_spot", WORDS["elevator_spot"])
@@ -45,8 +49,12 @@ async def emergency(s: Session, kind: str) -> None:
     ticket = await filing.file_ticket(s, ticket_draft)
     d["ticket_id"] = ticket.id
     d["ticket_number"] = ticket.number
-    s.say("emergency_ticket_created", ticket=ticket, department=ticket_draft.department,
-          unit_label=ticket_draft.unit_label)
+    s.say(
+        "emergency_ticket_created",
+        ticket=ticket,
+        department=ticket_draft.department,
+        unit_label=ticket_draft.unit_label,
+    )
 
 
 async def intercept(s: Session, ev: Inbound) -> bool:
@@ -69,9 +77,14 @@ async def intercept(s: Session, ev: Inbound) -> bool:
 
 @step("repair.emergency_kind", accepts={"choice"})
 async def ask_emergency_kind(s: Session) -> None:
-    s.ask("repair_ask_emergency_kind", [[(s.label("emergency_gas"), "gas")],
-                                        [(s.label("emergency_trapped"), "trapped")],
-                                        [(s.label("emergency_neither"), "neither")]])
+    s.ask(
+        "repair_ask_emergency_kind",
+        [
+            [(s.label("emergency_gas"), "gas")],
+            [(s.label("emergency_trapped"), "trapped")],
+            [(s.label("emergency_neither"), "neither")],
+        ],
+    )
 
 
 @ask_emergency_kind.on

@@ -73,8 +73,10 @@ async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("repair.edit", accepts={"choice"})
 async def ask_edit(s: Session) -> None:
-    rows = [[(s.label("edit_where"), "where"), (s.label("edit_category"), "category")],
-            [(s.label("edit_description"), "description"), (s.label("edit_urgency"), "urgency")]]
+    rows = [
+        [(s.label("edit_where"), "where"), (s.label("edit_category"), "category")],
+        [(s.label("edit_description"), "description"), (s.label("edit_urgency"), "urgency")],
+    ]
     if s.d.get("place") == "home":
         rows[1].append((s.label("edit_slot"), "slot"))
     rows.append([(s.label("back_to_readback"), "back")])
