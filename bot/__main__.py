@@ -1,6 +1,10 @@
-"""python -m bot [run|console|migrate|import-owners FILE [--replace]|lint-templates]
+"""python -m bot [run|console|migrate|import-owners FILE [--replace [--yes]]|lint-templates|
+agents …|workers …]
 
-With no command: long polling when BOT_TOKEN is set, the offline console chat otherwise."""
+With no command: long polling when BOT_TOKEN is set, the offline console chat otherwise.
+Each command imports only what it needs: the ones that need no Telegram never import aiogram.
+A failure the operator can fix is one line (templates_zh/cli_*.j2) and a non-zero exit; the
+traceback is shown only with LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
 
@@ -9,176 +13,113 @@ import asyncio
 import logging
 import sys
 
-from .log_redaction import setup_logging
+from .log_redaction import redact, setup_logging
 from .settings import Settings
 
 log = logging.getLogger("bot")
 
+# commands whose output is the terminal's content: library chatter stays out of it
+QUIET = ("console", "import-owners", "lint-templates", "migrate", "agents", "workers")
+
 
 def _parser() -> argparse.ArgumentParser:
+    from .roster_cli import add_parsers
+
     p = argparse.ArgumentParser(prog="python -m bot")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="long polling (needs BOT_TOKEN)")
-    sub.add_parser("console", help="offline console chat on the embedded database")
+    sub.add_parser("console", help="offline console chat on its own database")
     sub.add_parser("migrate", help="apply database migrations")
     imp = sub.add_parser("import-owners", help="load the owner registry from CSV")
     imp.add_argument("file")
     imp.add_argument(
         "--replace",
         action="store_true",
-        help="retire owners missing from the file (their tickets stay)",
+        help="retire owners missing from the file (their tickets stay); asks to confirm",
     )
+    imp.add_argument("--yes", action="store_true", help="with --replace: do not ask")
     sub.add_parser("lint-templates", help="check every template against the polite-language rules")
-    from .roster_cli import add_parsers
-
     add_parsers(sub)
     return p
 
 
-async def _migrate(settings: Settings) -> None:
-    from storage.db import migrate
-
-    await migrate(settings.database_url)
-
-
-async def _run_polling(settings: Settings) -> None:
-    from .factory import build_app, build_bot, build_dispatcher
-    from .followups.scheduler import Scheduler, SchedulerLocked, SqliteSchedulerLock
-
-    await _migrate(settings)
-    lock = None
-    if settings.database_url.startswith("sqlite"):
-        lock = SqliteSchedulerLock(settings.database_url)
-        try:
-            lock.acquire()
-        except SchedulerLocked as e:
-            print(str(e), file=sys.stderr)
-            raise SystemExit(2) from None
-    app = build_app(settings)
-    bot = build_bot(settings)
-    dp, sender = build_dispatcher(app, bot)
-    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=sender.wake)
-    sender_task = asyncio.create_task(sender.run())
-    ticker_task = asyncio.create_task(_desk_ticker(app, sender))
-    scheduler_task = asyncio.create_task(scheduler.run())
-    try:
-        log.info("bot starting (long polling)")
-        await dp.start_polling(bot, handle_signals=True)
-    finally:
-        sender.stop()
-        scheduler.stop()
-        ticker_task.cancel()
-        scheduler_task.cancel()
-        await sender_task
-        if lock is not None:
-            lock.release()
-        await bot.session.close()
-        await app.db.dispose()
+def _robust_streams() -> None:
+    """A pasted text cut mid-character must not stop a command: undecodable input becomes U+FFFD
+    and output that cannot be encoded is replaced rather than raised."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to protect
+                pass
 
 
-async def _desk_ticker(app, sender, every: float = 20.0) -> None:
-    """Owners left waiting for a person get their polite update (bot/desk/relay.py)."""
-    from datetime import timedelta
-
-    from storage.uow import UnitOfWork
-
-    from .desk.relay import nudge_waiting
-
-    while True:
-        try:
-            async with UnitOfWork(app.sessionmaker) as uow:
-                nudged = await nudge_waiting(app.desk, uow)
-                await uow.accounts.prune_updates(app.clock.now() - timedelta(days=2))
-                await uow.commit()
-                if nudged:
-                    sender.wake()
-        except Exception:
-            log.exception("desk ticker error")
-        await asyncio.sleep(every)
-
-
-async def _console(settings: Settings) -> None:
-    from .console import run_console
-    from .factory import build_app
-
-    await _migrate(settings)
-    app = build_app(settings)
-    try:
-        await run_console(app)
-    finally:
-        await app.db.dispose()
-
-
-async def _import(settings: Settings, path: str, replace: bool) -> int:
-    from dialogs.texts import Texts
-    from storage.owner_import import import_owners, read_file
-    from storage.uow import UnitOfWork
-
-    from .factory import build_app
-
-    await _migrate(settings)
-    app = build_app(settings)
-    try:
-        async with UnitOfWork(app.sessionmaker) as uow:
-            report = await import_owners(uow.session, read_file(path), replace=replace)
-            if report.ok:
-                await uow.commit()
-        print(Texts(settings.service_tz).render("cli_import_report", {"report": report}))
-        return 0 if report.ok else 1
-    finally:
-        await app.db.dispose()
-
-
-def _lint(settings: Settings) -> int:
-    from dialogs.template_samples import lint_all
-    from dialogs.texts import Texts
-
-    texts = Texts(settings.service_tz)
-    count, findings = lint_all(texts)
-    print(texts.render("cli_lint_report", {"findings": findings, "count": count}))
-    return 1 if findings else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = Settings.load()
-    # the console prints to the same terminal: keep library chatter out of the chat
-    quiet = args.command in (
-        "console",
-        "import-owners",
-        "lint-templates",
-        "migrate",
-        "agents",
-        "workers",
-    ) or (args.command is None and not settings.bot_token)
-    setup_logging(
-        "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
-        settings.bot_token,
-    )
-    command = args.command or ("run" if settings.bot_token else "console")
+def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
         if not settings.bot_token:
-            print(
-                "BOT_TOKEN is not set; use `python -m bot console` to try offline.", file=sys.stderr
-            )
-            return 2
-        asyncio.run(_run_polling(settings))
+            from .cli import StartupError
+
+            raise StartupError("cli_token_missing", code=2)
+        from .polling import run_polling
+
+        asyncio.run(run_polling(settings))
         return 0
     if command == "console":
-        asyncio.run(_console(settings))
+        from .console import console_command
+
+        asyncio.run(console_command(settings))
         return 0
     if command == "migrate":
-        asyncio.run(_migrate(settings))
+        from .cli import migrate_database
+
+        asyncio.run(migrate_database(settings.database_url))
         return 0
     if command == "import-owners":
-        return asyncio.run(_import(settings, args.file, args.replace))
+        from .cli import import_owners_command
+
+        return asyncio.run(import_owners_command(settings, args.file, args.replace, args.yes))
     if command == "lint-templates":
-        return _lint(settings)
+        from .cli import lint_command
+
+        return lint_command(settings)
     if command in ("agents", "workers"):
         from .roster_cli import run
 
         return asyncio.run(run(settings, args))
     return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    _robust_streams()
+    args = _parser().parse_args(argv)
+    settings = Settings.load()
+    quiet = args.command in QUIET or (args.command is None and not settings.bot_token)
+    setup_logging(
+        "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
+        settings.bot_token,
+    )
+    command = args.command or ("run" if settings.bot_token else "console")
+    debug = settings.log_level == "DEBUG"
+    try:
+        return _dispatch(command, args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        from dialogs.texts import Texts
+
+        from .cli import StartupError, render
+
+        if debug:
+            log.exception("%s failed", command)
+        texts = Texts(settings.service_tz)
+        if isinstance(e, StartupError):
+            print(render(texts, e.template, e.context), file=sys.stderr)
+            return e.code
+        # not foreseen: still one line, the cause named; LOG_LEVEL=DEBUG shows where
+        error = redact(f"{type(e).__name__}: {e}".splitlines()[0][:300], settings.bot_token)
+        print(render(texts, "cli_unexpected", {"error": error}), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

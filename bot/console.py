@@ -1,9 +1,14 @@
-"""The offline console chat: the same dialogs and database, the bot's messages printed,
-buttons as numbered choices. For trying the bot without a token."""
+"""The offline console chat: the same dialogs on a database of its own (data/console.sqlite3,
+CONSOLE_DATABASE_URL), the bot's messages printed, buttons as numbered choices. For trying the
+bot without a token: test tickets never reach the real bot's outbox or agents.
+
+It survives any input (a paste cut mid-character becomes U+FFFD) and, relaunched after /quit,
+takes up the conversation where it stopped instead of starting over."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import re
 import sys
@@ -13,12 +18,25 @@ from typing import Any
 from dialogs.events import Inbound
 
 from .factory import App
+from .settings import Settings
 
 _TAG = re.compile(r"<[^>]+>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+CHANNEL = {"channel": "console", "external_id": "local", "chat_id": "console"}
 
 
 def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
+
+
+def clean_text(text: str) -> str:
+    """Text as it can be stored and printed: bytes of a character cut in half (read with
+    surrogateescape) are decoded again with replacement, any other lone surrogate becomes U+FFFD."""
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        pass
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class ConsoleChat:
@@ -51,7 +69,7 @@ class ConsoleChat:
         self.out("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
 
     def parse(self, line: str) -> Inbound | None:
-        line = line.strip()
+        line = clean_text(line).strip()
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             value = self.buttons[int(line) - 1]
             return (
@@ -76,13 +94,20 @@ class ConsoleChat:
 
     async def send(self, inbound: Inbound) -> None:
         outcome = await self.app.conversations.handle(
-            channel="console",
-            external_id="local",
-            chat_id="console",
-            display_name="console",
-            inbound=inbound,
-            use_outbox=False,
+            **CHANNEL, display_name="console", inbound=inbound, use_outbox=False
         )
+        self.show_outcome(outcome)
+
+    async def begin(self) -> None:
+        """Where the owner left off, said as such; a first visit starts with the greeting."""
+        outcome = await self.app.conversations.resume(**CHANNEL, display_name="console")
+        if outcome is None:
+            await self.send(Inbound("command", text="/start"))
+            return
+        self.out(self.app.texts.render("console_resumed"))
+        self.show_outcome(outcome)
+
+    def show_outcome(self, outcome) -> None:
         if outcome.result and outcome.result.alert:
             self.out(self.app.texts.render(outcome.result.alert))
         self.show(outcome.direct)
@@ -93,20 +118,38 @@ class ConsoleChat:
 
 async def _read_line() -> str | None:
     line = await asyncio.to_thread(sys.stdin.readline)
-    return line if line else None
+    return clean_text(line) if line else None
+
+
+async def console_command(settings: Settings) -> None:
+    """`python -m bot console`: its own database, migrated, then the chat."""
+    from .cli import migrate_database
+    from .factory import build_app
+
+    settings = dataclasses.replace(settings, database_url=settings.console_database_url)
+    await migrate_database(settings.database_url)
+    app = build_app(settings)
+    try:
+        await run_console(app)
+    finally:
+        await app.db.dispose()
 
 
 async def run_console(app: App) -> None:
     from storage.owner_import import import_owners, read_file
     from storage.uow import UnitOfWork
 
+    from .cli import safe_url
     from .paths import SAMPLE_OWNERS
 
     texts = app.texts
     print(
         texts.render(
             "console_intro",
-            {"service_name": app.policy.service_name, "database": app.settings.database_url},
+            {
+                "service_name": app.policy.service_name,
+                "database": safe_url(app.settings.database_url),
+            },
         )
     )
     async with UnitOfWork(app.sessionmaker) as uow:
@@ -124,7 +167,7 @@ async def run_console(app: App) -> None:
                 )
             )
     chat = ConsoleChat(app)
-    await chat.send(Inbound("command", text="/start"))
+    await chat.begin()
     while True:
         sys.stdout.write("> ")
         sys.stdout.flush()

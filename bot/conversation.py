@@ -114,6 +114,26 @@ class ConversationService:
                 channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
             )
 
+    async def resume(
+        self, *, channel: str, external_id: str, chat_id: str, display_name: str
+    ) -> Outcome | None:
+        """Ask again where the owner left off (the console relaunched); None when no dialog is
+        under way. Replies are returned to show, not queued: the owner is right there."""
+        async with self._lock(f"{channel}:{external_id}"):
+            now = self.clock.now()
+            async with UnitOfWork(self.sessionmaker) as uow:
+                conv = await uow.accounts.open_conversation(
+                    channel, external_id, chat_id, display_name, now
+                )
+                state = conv.state
+                result = await self.engine.resume(state, conv.account_id, uow.ports)
+                if result is None:
+                    return None
+                await uow.accounts.save_conversation(conv, state, now)
+                await uow.commit()
+            direct = merge([p for r in result.replies for p in payloads(r, self.texts)])
+            return Outcome(result, direct=direct)
+
     async def _handle(
         self, channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
     ) -> Outcome:

@@ -15,6 +15,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
 
@@ -33,6 +34,9 @@ METHODS = {
 }
 GROUP_PER_MINUTE = 20
 MAX_ATTEMPTS = 8
+# 401: the token was revoked or replaced while running; nothing can be sent with it, so the
+# sender waits this long before trying again (a restart with a good token sends at once)
+UNAUTHORIZED_PAUSE = timedelta(seconds=60)
 
 
 class OutboxSender:
@@ -141,6 +145,11 @@ class OutboxSender:
                         if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
                             await uow.desk.set_card_message(row.ticket_id, message_id)
                         sent += 1
+                    elif outcome[0] == "hold":
+                        # not the message's fault: back to pending, due now, the try not counted;
+                        # the rest of this batch goes back too instead of waiting out its lease
+                        for held in [row, *rows[rows.index(row) + 1 :]]:
+                            await uow.outbox.retry_later(held.id, now, outcome[2], counts=False)
                     elif outcome[0] == "retry":
                         if row.attempts >= MAX_ATTEMPTS:
                             await uow.outbox.fail(row.id, outcome[2])
@@ -151,7 +160,7 @@ class OutboxSender:
                         if outcome[2].startswith("403") and self.on_blocked is not None:
                             await self.on_blocked(uow, row)
                     await uow.commit()
-                if outcome is not None and outcome[0] == "retry":
+                if outcome is not None and outcome[0] in ("retry", "hold"):
                     # keep this chat's order: stop here, the rest goes after the wait
                     return sent
             if deferred and ids is not None:
@@ -232,6 +241,10 @@ class OutboxSender:
         except TelegramForbiddenError as e:
             log.warning("outbox %s: blocked (%s)", row.id, e.message)
             return ("fail", None, f"403 {e.message}"), None
+        except TelegramUnauthorizedError as e:
+            log.error("outbox: 401 %s: the bot token was refused; sending paused", e.message)
+            self._resume_at = self.clock.now() + UNAUTHORIZED_PAUSE
+            return ("hold", None, f"401 {e.message}"), None
         except Exception as e:  # a bug must not stop the sender: set the row aside, say why
             log.exception("outbox %s: unexpected error", row.id)
             return ("fail", None, repr(e)), None

@@ -29,6 +29,9 @@ class Settings:
     service_tz: str = "Asia/Shanghai"
     log_level: str = "INFO"
     policy_file: str = ""
+    # the offline console keeps its own file: test tickets tried there never reach the real
+    # bot's outbox, follow-ups or agents' group (DATABASE_URL is not used by the console)
+    console_database_url: str = "sqlite+aiosqlite:///data/console.sqlite3"
 
     @classmethod
     def load(
@@ -50,6 +53,7 @@ class Settings:
             service_tz=get("SERVICE_TZ", cls.service_tz),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             policy_file=get("POLICY_FILE", ""),
+            console_database_url=get("CONSOLE_DATABASE_URL", cls.console_database_url),
         )
 
     def __repr__(self) -> str:  # the token never reaches a log line, even through repr

@@ -8,17 +8,17 @@ from typing import Any
 from .clock import Clock
 from .events import Inbound, StepResult
 from .flows import complaint as complaint_flow
+from .flows import emergency as emergency_flow
 from .flows import human as human_flow
 from .flows import menu as menu_flow
-from .flows import repair_emergency
 from .flows import start as start_flow
 from .policy import Policy, load_cues
 from .ports import Ports
 from .session import Session
 from .steps import STEPS, reprompt
 
-# Flow-wide checks before a step sees the input: emergencies (repair), anger (complaint).
-INTERCEPTS = {"repair": repair_emergency.intercept, "complaint": complaint_flow.intercept}
+# Flow-wide checks before a step sees the input (emergencies are checked before these, anywhere)
+INTERCEPTS = {"complaint": complaint_flow.intercept}
 
 
 class Engine:
@@ -57,6 +57,19 @@ class Engine:
         self._settle_reply_keyboard(s, had_reply_keyboard)
         return StepResult(s.replies, s.effects, s.alert, s.durable)
 
+    async def resume(
+        self, state: dict[str, Any], account_id: int, ports: Ports
+    ) -> StepResult | None:
+        """A channel coming back (the console relaunched): the current question asked again,
+        nothing given so far lost. None when no dialog is under way (a /start greets instead)."""
+        s = self.session(state, account_id, ports)
+        if s.where not in STEPS:
+            return None
+        had_reply_keyboard = state.get("reply_kb", False)
+        await reprompt(s)
+        self._settle_reply_keyboard(s, had_reply_keyboard)
+        return StepResult(s.replies, s.effects, s.alert, s.durable)
+
     @staticmethod
     def _settle_reply_keyboard(s: Session, had: bool) -> None:
         """The contact button is a reply keyboard: remove it with the first plain message after."""
@@ -73,6 +86,14 @@ class Engine:
     async def _run(self, s: Session, ev: Inbound) -> None:
         if ev.kind == "command":
             await self._command(s, ev)
+            return
+        # Safety first, wherever the owner is: the menu, the start, a complaint, 补充, a survey
+        # comment, the human-agent queue (DOMAIN.md: gas, trapped, fire, a serious leak, sparks).
+        if await emergency_flow.intercept(s, ev):
+            survey_id = s.state.pop("survey_comment", None)
+            if survey_id:
+                # the words were a survey comment too: kept there as well as on the ticket
+                s.effect("survey_comment", survey_id=survey_id, text=ev.text)
             return
         if s.state.get("survey_comment") and s.state["flow"] != "human":
             # the survey's optional comment: the next words the owner types are it
@@ -146,8 +167,8 @@ class Engine:
     async def _command(self, s: Session, ev: Inbound) -> None:
         cmd = ev.text.split()[0].split("@")[0].lower() if ev.text.strip() else ""
         if s.state["flow"] == "human":
-            # a person is on the other side: /cancel ends it, anything else is for them to read
-            if cmd == "/cancel":
+            # a person is on the other side: /cancel and /menu leave, anything else is theirs
+            if cmd in ("/cancel", "/menu"):
                 await human_flow.end_by_owner(s)
             else:
                 await STEPS[s.where].handle(

@@ -38,6 +38,11 @@ class FollowUpPolicy:
         self.quiet_start = time.fromisoformat(raw.get("quiet_start", "21:00"))
         self.quiet_end = time.fromisoformat(raw.get("quiet_end", "08:00"))
         self.sla_ratio = float(raw.get("sla_warn_ratio", 0.8))
+        # completion is watched this long after the promised arrival (urgent: plain minutes)
+        self.complete_minutes = {
+            True: int(raw.get("sla_complete_urgent_minutes", 120)),
+            False: int(raw.get("sla_complete_minutes", 240)),
+        }
 
     # --- after completion -----------------------------------------------------------------------
     def after_completion(
@@ -93,19 +98,55 @@ class FollowUpPolicy:
         self,
         *,
         kind: str,
-        category: str | None,
         urgent: bool,
         local_created: datetime,
-        deadline: datetime | None,
+        contact_by: datetime | None,
+        arrive_by: datetime | None = None,
     ) -> list[Due]:
-        """A reminder at 80% of the promised time, an escalation when it is overdue."""
-        if deadline is None:
-            return []
-        contact, arrive = self.p.promise_minutes(kind, category, urgent)
-        total = arrive or contact
-        warn_minutes = int(total * self.sla_ratio)
+        """Every promise is watched in its turn: first contact, then arrival, then completion.
+        Each stage gets a reminder at 80% of its time (working time for ordinary work) and an
+        alert when it falls due unmet (000 §02: no follow-up point missed or overdue)."""
+        stages: list[tuple[str, datetime]] = []
+        if contact_by is not None:
+            stages.append(("contact", contact_by))
+        if arrive_by is not None:
+            stages.append(("arrive", arrive_by))
+            minutes = self.complete_minutes[urgent]
+            if kind == "repair" and minutes:
+                done_by = (
+                    arrive_by + timedelta(minutes=minutes)
+                    if urgent
+                    else self.p.add_working_minutes(arrive_by, minutes)
+                )
+                stages.append(("complete", done_by))
+        out: list[Due] = []
+        for stage, deadline in stages:
+            out.extend(self.sla_stage(stage, local_created, deadline, urgent))
+        return out
+
+    def sla_stage(
+        self, stage: str, local_start: datetime, deadline: datetime, urgent: bool
+    ) -> list[Due]:
+        data = {"stage": stage, "deadline": deadline.isoformat()}
         if urgent:
-            warn = local_created + timedelta(minutes=warn_minutes)
+            span = (deadline - local_start).total_seconds() / 60
+            warn = local_start + timedelta(minutes=int(span * self.sla_ratio))
         else:
-            warn = self.p.add_working_minutes(local_created, warn_minutes)
-        return [Due("sla_warn", warn, urgent=True), Due("sla_overdue", deadline, urgent=True)]
+            span = self.p.working_minutes_between(local_start, deadline)
+            warn = self.p.add_working_minutes(local_start, int(span * self.sla_ratio))
+        warn = min(warn, deadline)
+        return [
+            Due("sla_warn", warn, urgent=True, data=data),
+            Due("sla_overdue", deadline, urgent=True, data=data),
+        ]
+
+    @staticmethod
+    def stage_met(stage: str, status: str, taken: bool, arrived: bool) -> bool:
+        """Has the promise of this stage been kept? Contact: someone took the ticket; arrival: a
+        worker reported being on site (or the work is done); completion: the work is done."""
+        done = status in ("done", "closed")
+        if stage == "contact":
+            return taken or done
+        if stage == "arrive":
+            return arrived or done
+        return done

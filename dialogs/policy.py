@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from .slots import Window
+
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_POLICY_FILE = DATA_DIR / "policy.toml"
 
@@ -21,6 +23,8 @@ class Promise:
     arrive_by: datetime | None
     contact_minutes: int
     arrive_minutes: int
+    # an urgent visit promised before the window the owner chose (and the owner is told why)
+    earlier_than_slot: bool = False
 
 
 class Policy:
@@ -28,7 +32,11 @@ class Policy:
         self.raw = raw
         self.service_name: str = raw["service"]["name"]
         self.hotline: str = raw["service"]["hotline"]
-        self.duty_agent: str = raw["service"]["duty_agent"]
+        # the local gas and fire emergency numbers given with the safety advice
+        self.gas_emergency_phone: str = raw["service"].get("gas_emergency_phone", "")
+        self.fire_phone: str = raw["service"].get("fire_phone", "119")
+        # emergency kind → the repair category it is filed under (one path, one promise)
+        self.emergencies: dict[str, dict[str, Any]] = dict(raw.get("emergency", {}))
         wh = raw["working_hours"]
         self.work_days: set[int] = set(wh.get("days", [1, 2, 3, 4, 5]))
         self.work_start: time = time.fromisoformat(wh.get("start", "08:00"))
@@ -57,6 +65,7 @@ class Policy:
         self.delay_step: str = desk.get("delay_step", "")
         self.pause_steps: list[str] = list(desk.get("pause_steps", []))
         self.departed_step: str = desk.get("departed_step", "")
+        self.arrived_steps: list[str] = list(desk.get("arrived_steps", []))
         self.delay_choices: list[int] = list(desk.get("delay_choices", [60, 120, 240]))
 
     @classmethod
@@ -113,6 +122,18 @@ class Policy:
             cur = self.next_working_start(end_today)
         return cur + left
 
+    def working_minutes_between(self, start: datetime, end: datetime) -> int:
+        """Minutes of working time from `start` to `end` (0 when end is not later)."""
+        total = timedelta()
+        cur = self.next_working_start(start)
+        for _ in range(400):
+            if cur >= end:
+                break
+            end_today = datetime.combine(cur.date(), self.work_end, tzinfo=cur.tzinfo)
+            total += min(end_today, end) - cur
+            cur = self.next_working_start(end_today)
+        return int(total.total_seconds() // 60)
+
     # --- promised times ----------------------------------------------------------------------
     def promise_minutes(self, kind: str, category: str | None, urgent: bool) -> tuple[int, int]:
         table = self.raw["promise"].get(kind, {})
@@ -121,8 +142,15 @@ class Policy:
         return int(entry.get("contact", 60)), int(entry.get("arrive", 0))
 
     def promise(
-        self, kind: str, category: str | None, urgent: bool, local_now: datetime
+        self,
+        kind: str,
+        category: str | None,
+        urgent: bool,
+        local_now: datetime,
+        window: Window | None = None,
     ) -> Promise:
+        """Contact-by and arrive-by. The owner's chosen visit window is kept: ordinary work
+        arrives inside it; urgent work may come earlier, and then says so."""
         contact, arrive = self.promise_minutes(kind, category, urgent)
         if urgent:
             contact_by = local_now + timedelta(minutes=contact)
@@ -130,7 +158,17 @@ class Policy:
         else:
             contact_by = self.add_working_minutes(local_now, contact)
             arrive_by = self.add_working_minutes(local_now, arrive) if arrive else None
-        return Promise(contact_by, arrive_by, contact, arrive)
+        earlier = False
+        if window is not None and arrive:
+            if urgent and arrive_by is not None and arrive_by < window.start:
+                earlier = True
+            else:
+                arrive_by = window.end
+        return Promise(contact_by, arrive_by, contact, arrive, earlier)
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return dict(self.raw.get("slots", {}))
 
     @property
     def followups(self):

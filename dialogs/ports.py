@@ -40,8 +40,8 @@ class TicketDraft:
     attachments: list[dict[str, str]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     emergency: bool = False
-    # follow-ups created with the ticket, in its transaction: (kind, due, urgent)
-    followups: list[tuple[str, datetime, bool]] = field(default_factory=list)
+    # follow-ups created with the ticket, in its transaction: (kind, due, urgent, data)
+    followups: list[tuple[str, datetime, bool, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -91,6 +91,9 @@ class Tickets(Protocol):
     async def complete_emergency(
         self, ticket_id: int, draft: TicketDraft, now: datetime
     ) -> TicketView | None: ...
+    async def attach_identity(
+        self, ticket_id: int, draft: TicketDraft, now: datetime
+    ) -> TicketView | None: ...
     async def visible(
         self, account_id: int, owner_id: int | None, offset: int, limit: int
     ) -> tuple[list[TicketView], int]:
@@ -109,6 +112,8 @@ class Tickets(Protocol):
 class Handoffs(Protocol):
     async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int: ...
     async def close(self, handoff_id: int, now: datetime) -> None: ...
+    async def duty_agent(self) -> str:
+        """The name of a roster agent on duty now, or "" (never a made-up name)."""
 
 
 @dataclass(slots=True)

@@ -5,13 +5,21 @@ off, so both sides of each branch are rendered and checked."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from .polite import Finding
 from .ports import TicketEventView, TicketView
 from .texts import Texts
+
+DATA_DIR = Path(__file__).parent / "data"
+# data files whose strings are shown to owners or agents (cues.toml holds owners' words instead)
+MESSAGE_DATA_FILES = ("policy.toml", "polite_rules.toml", "units.toml")
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 
@@ -53,7 +61,8 @@ def contexts() -> list[dict[str, Any]]:
             owners_added=8,
             owners_updated=0,
             links_added=10,
-            retired=1 if flag else 0,
+            retired=7 if flag else 0,
+            retired_examples=[("王芳", "138****0301")] if flag else [],
             errors=[(3, "bad_phone", "12345"), (5, "bad_salutation", "小姐")] if flag else [],
         )
         from .ports import UrgeResult
@@ -89,6 +98,25 @@ def contexts() -> list[dict[str, Any]]:
                 "photos": 2 if flag else 0,
                 "urgent": flag,
                 "slot": "今天下午" if flag else "",
+                "window": {
+                    "start": (NOW + timedelta(days=1)).isoformat(),
+                    "end": (NOW + timedelta(days=1, hours=1)).isoformat(),
+                    "part": "下午",
+                    "hour": "15:00",
+                }
+                if flag
+                else None,
+                "asap": not flag,
+                "location_in_description": flag,
+                "earlier_than_slot": flag,
+                "open": flag,
+                "example": "卫生间地漏往外冒水" if flag else "",
+                "area": "厨房" if flag else "",
+                "gas_phone": "96777",
+                "fire_phone": "119",
+                "people": "2" if flag else "",
+                "identified": flag,
+                "stage": "contact" if flag else "arrive",
                 "ticket_number": t.number if flag else "",
                 "ticket": t,
                 "t": ns,
@@ -104,7 +132,7 @@ def contexts() -> list[dict[str, Any]]:
                 "plan": plan,
                 "plans": [plan, plan, plan],
                 "duty_agent": "值班客服小林",
-                "question": "物业费怎么交?",
+                "question": "物业费怎么交？",
                 "in_hours": flag,
                 "minutes": 3,
                 "reply_by": NOW,
@@ -169,7 +197,9 @@ def contexts() -> list[dict[str, Any]]:
                     id=1,
                 ),
                 "agent_list": [
-                    SimpleNamespace(name="小林", role="supervisor", telegram_user_id="7001")
+                    SimpleNamespace(
+                        name="小林", role="supervisor", telegram_user_id="7001", on_duty=True
+                    )
                 ],
                 "worker_list": [
                     SimpleNamespace(
@@ -180,24 +210,67 @@ def contexts() -> list[dict[str, Any]]:
                         telegram_user_id="7002" if flag else None,
                     )
                 ],
+                "server": "https://api.telegram.org",
+                "attempt": 2,
+                "seconds": 4,
+                "error": "ClientConnectorError: Cannot connect to host",
+                "url": "sqlite+aiosqlite:///data/wuye.sqlite3",
+                "value": "12345",
+                "departments": ["工程部", "保洁"],
                 "res": UrgeResult("escalated" if flag else "sent", t.number, "小林", flag, 5),
             }
         )
     return out
 
 
+def _plain(html: str) -> str:
+    """What the reader sees of a rendered message: tags dropped, entities decoded."""
+    return unescape(re.sub(r"<[^<>]+>", "", html))
+
+
+def _data_strings() -> list[tuple[str, str]]:
+    """Strings from the data files that end up in messages (plans, reasons, steps, rewrites)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k != "pattern":  # regular expressions, not words
+                    walk(f"{prefix}.{k}", v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{i}", v)
+        elif isinstance(value, str):
+            out.append((prefix, value))
+
+    for name in MESSAGE_DATA_FILES:
+        with open(DATA_DIR / name, "rb") as fh:
+            walk(name, tomllib.load(fh))
+    return out
+
+
 def lint_all(texts: Texts) -> tuple[int, list[tuple[str, Finding]]]:
-    """Render every template with both sample contexts; return (count, findings)."""
+    """Render every template with both sample contexts and run the polite-language checker and
+    the typography checks (punctuation, salutation as a third person, doubled words) over it;
+    the button labels and the data files' message strings too. Returns (count, findings)."""
     from .polite import check
+    from .typography import check_typography
 
     found: list[tuple[str, Finding]] = []
+
+    def add(name: str, findings: list[Finding]) -> None:
+        for f in findings:
+            if (name, f) not in found:
+                found.append((name, f))
+
     names = [n for n in texts.template_names() if n != "cli_lint_report"]
     for name in names:
         for ctx in contexts():
-            for f in check(texts.render(name, ctx)):
-                if (name, f) not in found:
-                    found.append((name, f))
+            html = texts.render(name, ctx)
+            add(name, check(html))
+            add(name, check_typography(_plain(html), ctx["salutation"]))
     for label_key, label in texts.buttons.items():
-        for f in check(label):
-            found.append((f"buttons.toml:{label_key}", f))
+        add(f"buttons.toml:{label_key}", check(label) + check_typography(label))
+    for where, value in _data_strings():
+        add(where, check_typography(value))
     return len(names), found

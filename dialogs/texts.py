@@ -30,6 +30,7 @@ class Texts:
         )
         self.env.filters["hm"] = self._hm
         self.env.filters["when"] = self._when
+        self.env.filters["visit"] = self._visit
         self.env.filters["clip"] = _clip
         self.env.filters["status_word"] = self._word
         with open(directory / "buttons.toml", "rb") as fh:
@@ -79,6 +80,25 @@ class Texts:
         return b["time_date"].format(
             month=w.month, day=w.day, weekday=b["weekdays"][w.weekday()], hm=hm
         )
+
+    def _visit(self, window: dict[str, Any] | None) -> str:
+        """The owner's visit window as said back, always with its date: 11月25日（周三）上午,
+        11月28日（周六）上午10点."""
+        if not window:
+            return ""
+        start = self.local(datetime.fromisoformat(window["start"]))
+        b = self.buttons
+        text = b["visit_date"].format(
+            month=start.month, day=start.day, weekday=b["weekdays"][start.weekday()]
+        )
+        text += window.get("part", "")
+        if window.get("hour"):
+            h, m = (int(x) for x in window["hour"].split(":"))
+            if window.get("part") and h > 12:
+                h -= 12  # 下午3点, not 下午15点
+            key = "visit_hour" if m == 0 else "visit_half" if m == 30 else "visit_minutes"
+            text += b[key].format(h=h, m=m)
+        return text
 
 
 def _clip(text: str, limit: int = 200) -> str:

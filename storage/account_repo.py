@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Account, Handoff, JSONType, ProcessedUpdate, UTCDateTime
+from .models import Account, Agent, Handoff, JSONType, ProcessedUpdate, UTCDateTime
 from .sql_helpers import inline_sqlite, sqlite_time
 
 # The three statements every dialog step runs, prepared once: building and caching a statement
@@ -75,6 +75,17 @@ class HandoffRepo:
         self.s.add(h)
         await self.s.flush()
         return h.id
+
+    async def duty_agent(self) -> str:
+        """The name of an agent on duty now (the roster's on-duty flag), or "" when none is:
+        an owner is never told a name that is not a real person's."""
+        name = await self.s.scalar(
+            sa.select(Agent.name)
+            .where(Agent.active, Agent.on_duty)
+            .order_by(Agent.role == "supervisor", Agent.id)
+            .limit(1)
+        )
+        return name or ""
 
     async def close(self, handoff_id: int, now: datetime) -> None:
         await self.s.execute(

@@ -11,11 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, inline_sqlite: bool = True) -> AsyncEngine:
+def ensure_sqlite_folder(url: str) -> None:
+    """An embedded database's folder is created on first use (data/ on a fresh checkout)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, inline_sqlite: bool = True) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        ensure_sqlite_folder(url)
+        path = url.split(":///", 1)[-1]
         if inline_sqlite and path and path != ":memory:":
             from .sqlite_inline import inline_creator
 
@@ -58,6 +65,7 @@ def _run(url: str, action: str, rev: str) -> None:
 
 async def migrate(url: str, rev: str = "head") -> None:
     """Upgrade in a worker thread: Alembic's async env runs its own event loop."""
+    ensure_sqlite_folder(url)
     await asyncio.to_thread(_run, url, "upgrade", rev)
 
 

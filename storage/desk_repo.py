@@ -58,6 +58,15 @@ class DeskRepo:
         a.active = False  # kept, not deleted: their history stays readable
         return True
 
+    async def set_on_duty(self, telegram_user_id: str, on: bool) -> bool:
+        a = await self.s.scalar(
+            sa.select(Agent).where(Agent.telegram_user_id == telegram_user_id, Agent.active)
+        )
+        if a is None:
+            return False
+        a.on_duty = on
+        return True
+
     async def agents(self) -> list[Agent]:
         return list(await self.s.scalars(sa.select(Agent).where(Agent.active).order_by(Agent.id)))
 

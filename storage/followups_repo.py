@@ -111,6 +111,9 @@ class FollowUpRepo:
         )
         for f in rows:
             f.due_at = f.due_at + by
+            if (f.data or {}).get("deadline"):
+                moved = datetime.fromisoformat(f.data["deadline"]) + by
+                f.data = {**f.data, "deadline": moved.isoformat()}
 
     async def pending(self, ticket_id: int | None = None) -> list[FollowUp]:
         q = sa.select(FollowUp).where(FollowUp.state.in_(("pending", "claimed")))

@@ -223,6 +223,8 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(sa.String(64))
     role: Mapped[str] = mapped_column(sa.String(16), default="agent")  # agent / supervisor
     active: Mapped[bool] = mapped_column(default=True)
+    # on duty: the one named to owners ("值班客服小林") when no handler owns their matter yet
+    on_duty: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

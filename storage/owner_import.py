@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.phone import normalize_phone
+from dialogs.phone import mask_phone, normalize_phone
 from dialogs.units import WORDS, clean_part
 
 from .models import Owner, Unit, UnitOwner
@@ -21,6 +21,7 @@ from .models import Owner, Unit, UnitOwner
 REQUIRED = ("building", "unit", "room", "name", "salutation", "phone")
 OPTIONAL = ("community", "surname")
 SALUTATIONS = tuple(WORDS["titles"])
+RETIRED_EXAMPLES = 5
 
 
 @dataclass(slots=True)
@@ -48,6 +49,8 @@ class ImportReport:
     owners_updated: int = 0
     links_added: int = 0
     retired: int = 0
+    # (name, masked phone) of the first few owners `--replace` retires, for the operator to see
+    retired_examples: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
@@ -83,7 +86,7 @@ def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
             bad = ("missing_name", "")
         elif sal not in SALUTATIONS:
             bad = ("bad_salutation", sal)
-        elif not (7 <= len(phone) <= 12):
+        elif phone is None:  # a valid mainland China or Hong Kong number (dialogs/phone.py)
             bad = ("bad_phone", get("phone"))
         elif get("surname") and not name.startswith(get("surname")):
             bad = ("bad_surname", get("surname"))
@@ -158,6 +161,8 @@ async def import_owners(session: AsyncSession, raw: bytes, replace: bool = False
             if o.id not in seen_owners and o.active:
                 o.active = False
                 report.retired += 1
+                if len(report.retired_examples) < RETIRED_EXAMPLES:
+                    report.retired_examples.append((o.name, mask_phone(o.phone)))
         for k, lk in links.items():
             if k not in seen_links and lk.active:
                 lk.active = False

@@ -60,7 +60,7 @@ class TicketRepo:
             self.s.add(
                 Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
             )
-        for kind, due, urgent in draft.followups:
+        for kind, due, urgent, data in draft.followups:
             self.s.add(
                 FollowUp(
                     kind=kind,
@@ -70,7 +70,7 @@ class TicketRepo:
                     urgent=urgent,
                     state="pending",
                     attempts=0,
-                    data={},
+                    data=dict(data),
                     created_at=now,
                 )
             )
@@ -93,6 +93,27 @@ class TicketRepo:
         self._event(
             t.id, now, "owner", draft.reporter_account_id, "emergency_completed", None, None, ""
         )
+        await self.s.flush()
+        return await self._view(t, with_events=False)
+
+    async def attach_identity(self, ticket_id: int, draft: TicketDraft, now: datetime):
+        """An urgent ticket made before the owner identified: who and where, once known."""
+        t = await self.s.get(Ticket, ticket_id)
+        if t is None:
+            return None
+        if t.unit_id is None and not t.unit_label:
+            t.unit_id, t.unit_label = draft.unit_id, draft.unit_label
+            t.unit_verified = draft.unit_verified
+        t.owner_id = t.owner_id or draft.owner_id
+        t.contact_phone = t.contact_phone or draft.contact_phone
+        t.details = {
+            **(t.details or {}),
+            "salutation": draft.details.get("salutation", ""),
+            "reporter_role": draft.details.get("reporter_role", "owner"),
+            "identity_verified": draft.details.get("identity_verified", False),
+        }
+        t.updated_at = now
+        self._event(t.id, now, "owner", draft.reporter_account_id, "identity_added", None, None, "")
         await self.s.flush()
         return await self._view(t, with_events=False)
 

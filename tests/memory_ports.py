@@ -91,6 +91,16 @@ class MemTickets:
         self.rows[ticket_id - 1] = (draft, view)
         return view
 
+    async def attach_identity(self, ticket_id, draft, now):
+        old_draft, view = self.rows[ticket_id - 1]
+        if not view.unit_label:
+            view.unit_label = draft.unit_label
+            old_draft.unit_label, old_draft.unit_id = draft.unit_label, draft.unit_id
+        old_draft.owner_id = old_draft.owner_id or draft.owner_id
+        old_draft.contact_phone = old_draft.contact_phone or draft.contact_phone
+        view.events.append(TicketEventView(now, "identity_added", ""))
+        return view
+
     def _visible(self, account_id, owner_id):
         return [
             v
@@ -137,6 +147,7 @@ class MemHandoffs:
     def __init__(self):
         self.requests: list[tuple[int, int | None]] = []
         self.closed: list[int] = []
+        self.on_duty = ""
 
     async def request(self, account_id, ticket_id, now):
         self.requests.append((account_id, ticket_id))
@@ -144,6 +155,9 @@ class MemHandoffs:
 
     async def close(self, handoff_id, now):
         self.closed.append(handoff_id)
+
+    async def duty_agent(self):
+        return self.on_duty
 
 
 SAMPLE = [

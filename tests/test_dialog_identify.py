@@ -16,7 +16,7 @@ async def test_contact_match_is_read_back_and_confirmed():
     o = Owner()
     await o.send("/start")
     await o.contact("+86 138-0000-0301")
-    assert "您是3栋1单元3A室的王女士,对吗?" in o.text.replace("<b>", "").replace("</b>", "")
+    assert "您是3栋1单元3A室的王女士，对吗？" in o.text.replace("<b>", "").replace("</b>", "")
     await o.press("是")
     assert o.step == "menu.main"
     assert o.state["profile"]["salutation"] == "王女士"

@@ -22,7 +22,9 @@ async def test_readback_then_confirm_creates_exactly_one_ticket():
     o = await identified_owner()
     await walk_to_readback(o)
     t = plain(o.text)
-    assert "王女士" in t and "3栋1单元3A室厨房" in t and "希望今天下午上门,对吗?" in t
+    # read back as speech, with the date of the visit (Monday 23 November, afternoon)
+    assert t.startswith("王女士，") and "您是说3栋1单元3A室厨房水管接口一直在漏水" in t
+    assert "希望11月23日（周一）下午上门，对吗？" in t
     assert "<b>3栋1单元3A室</b>" in o.text  # the unit in bold
     assert o.ports.tickets.rows == []  # nothing before 确认
     confirm_token = dict(o.buttons)["✅ 确认"]
@@ -31,7 +33,7 @@ async def test_readback_then_confirm_creates_exactly_one_ticket():
     draft, view = o.ports.tickets.rows[0]
     assert view.number == "BX-20261123-0001"
     assert draft.department == "工程部" and draft.urgent
-    assert "已登记,工单号" in plain(o.text) and "BX-20261123-0001" in o.text
+    assert "已登记，工单号" in plain(o.text) and "BX-20261123-0001" in o.text
     assert "进户水阀" in o.text  # preparation advice for a leak
     assert o.last.durable
     assert any("新工单" in a for a in o.agents)
@@ -57,7 +59,7 @@ async def test_modify_one_field_returns_to_readback_keeping_the_rest():
     assert o.step == "repair.slot"
     await o.press("明天上午")
     assert o.step == "repair.readback"
-    assert "明天上午" in o.text and "厨房水管接口一直在漏水" in o.text
+    assert "11月24日（周二）上午" in o.text and "厨房水管接口一直在漏水" in o.text
 
 
 async def test_urgency_is_suggested_from_words():
@@ -71,21 +73,20 @@ async def test_urgency_is_suggested_from_words():
     assert o.labels[0] == "一般"
 
 
-async def test_gas_is_an_emergency_advice_and_ticket_at_once_readback_after():
+async def test_gas_is_an_emergency_advice_and_ticket_at_once_one_short_question_after():
     o = await identified_owner()
     await o.press("报修")
     await o.press("紧急")
     await o.press("燃气")
-    assert "打开门窗" in o.text and "不要开关任何电器" in o.text
+    assert "请您先离开房间" in o.text and "不要开关任何电器" in o.text
     assert len(o.ports.tickets.rows) == 1
     assert o.ports.tickets.rows[0][0].urgent and o.ports.tickets.rows[0][0].emergency
-    assert o.step == "repair.description"
-    await o.send("厨房有很浓的燃气味")
-    await o.press("没有照片")
-    assert o.step == "repair.readback"
-    await o.press("确认")
+    # one short question, no photos, no long description
+    assert o.step == "emergency.confirm"
+    assert "照片" not in o.text and "描述" not in o.text
+    await o.press("是的")
     assert len(o.ports.tickets.rows) == 1  # completed, not duplicated
-    assert "补充完整" in o.text
+    assert "已经补充到" in o.text and o.step == "menu.main"
 
 
 async def test_trapped_in_elevator_words_raise_the_emergency():
@@ -113,7 +114,7 @@ async def test_photo_only_description_and_album():
     await o.press("继续")
     await o.press("一般")
     await o.press("明天上午")
-    assert "附照片2张" in o.text
+    assert "附了2张照片" in o.text
     await o.press("确认")
     assert len(o.ports.tickets.rows[0][0].attachments) == 2
 

@@ -85,7 +85,7 @@ async def test_intake_card_take_dispatch_progress_complete_solved(env):
     assert "处理结果" in prompt["text"]
     await lin.reply_to(prompt["_message_id"], "已更换厨房进水管接头,试水无渗漏")
     seen = owner.new_messages()
-    assert "已处理完成:已更换厨房进水管接头" in texts(seen)
+    assert "已处理完成：已更换厨房进水管接头，试水无渗漏" in texts(seen)  # note's marks fixed
     assert (await ticket(env)).status == "done"
 
     seen = await owner.tap("已解决")
@@ -150,19 +150,48 @@ async def test_takeover_relay_held_reply_and_release(env):
     held = env.api.sent_to(AGENTS)[-1]["text"]
     assert "未发送" in held and "你必须" in held and "请您" in held
     assert owner.new_messages() == []
+    group_before = len(env.api.sent_to(AGENTS))
     await lin.reply_to(header["_message_id"], "王女士您好,师傅半小时内到,请您稍候")
-    assert "客服小林</b>:王女士您好" in texts(owner.new_messages())
+    # half-width punctuation is fixed on the way, silently (GB/T 15834)
+    assert "客服小林</b>：王女士您好，师傅半小时内到，请您稍候" in texts(owner.new_messages())
+    assert len(env.api.sent_to(AGENTS)) == group_before  # neither held nor hinted
     await owner.send_photo(caption="漏水照片", file_id="PHX")
     copies = [p for m, p in env.api.calls if m == "copyMessage"]
     assert copies and str(copies[-1]["chat_id"]) == str(AGENTS)
     await lin.tap("结束接管")
     seen = texts(owner.new_messages())
-    assert "人工服务已结束" in seen and "需要办理什么业务" in seen
+    assert "人工服务已结束" in seen and "请问还有什么可以帮您？" in seen
+    assert "需要办理的业务" in seen
     async with UnitOfWork(env.app.sessionmaker) as uow:
         h = await uow.session.scalar(sa.select(Handoff))
     assert h.state == "closed"
     seen = await owner.send("还在吗")  # the bot answers again
     assert "点击下方的按钮" in texts(seen)
+
+
+async def test_agent_reply_wording_hints_never_hold_the_reply(env):
+    """A salutation used as a third person or a word typed twice: the reply goes (punctuation
+    fixed), and the agent gets a hint; a real reduplication (看看) earns none."""
+    await roster(env)
+    owner = TgUser(env.api, 6151, "王芳")
+    await owner.send("/start")
+    await owner.share_contact("13800000301")
+    await owner.press("是")
+    await owner.press("人工客服")
+    lin = group_user(env, LIN, "小林")
+    await lin.tap("接入对话")
+    owner.new_messages()
+    await owner.send("水管漏水")
+    header = env.api.sent_to(AGENTS)[-1]
+    await lin.reply_to(header["_message_id"], "请问王女士什么时候方便,师傅尽快上门上门")
+    seen = texts(owner.new_messages())
+    assert "请问王女士什么时候方便，师傅尽快上门上门" in seen
+    hint = env.api.sent_to(AGENTS)[-1]["text"]
+    assert "已发给业主" in hint and "请问王女士" in hint and "请问您" in hint and "上门上门" in hint
+    group_before = len(env.api.sent_to(AGENTS))
+    await lin.reply_to(header["_message_id"], "好的,我帮您看看,谢谢您")
+    assert "好的，我帮您看看，谢谢您" in texts(owner.new_messages())
+    assert len(env.api.sent_to(AGENTS)) == group_before  # no hint, nothing held
 
 
 async def test_waiting_owner_gets_an_update_and_can_stop_waiting(env):
@@ -181,7 +210,7 @@ async def test_waiting_owner_gets_an_update_and_can_stop_waiting(env):
     await env.sender.deliver()
     assert "久等了" in texts(owner.new_messages())
     seen = await owner.press("不等了")
-    assert "已为您结束人工服务" in texts(seen)
+    assert "已为您取消人工客服排队" in texts(seen)  # nobody had answered: no "结束人工服务"
 
 
 async def test_urge_alerts_and_second_overdue_urge_goes_to_supervisors(env):

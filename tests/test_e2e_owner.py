@@ -23,7 +23,7 @@ async def test_repair_end_to_end_with_agents_card_and_rows(env):
     assert "您好" in texts(first)
     assert first[-1]["reply_markup"]["keyboard"][0][0]["request_contact"] is True
     seen = await owner.share_contact("+86 138 0000 0301")
-    assert "您是<b>阳光花园3栋1单元3A室</b>的王女士,对吗?" in texts(seen)
+    assert "您是<b>阳光花园3栋1单元3A室</b>的王女士，对吗？" in texts(seen)
     await owner.press("是")
     await owner.press("报修")
     await owner.press("厨房")
@@ -34,7 +34,7 @@ async def test_repair_end_to_end_with_agents_card_and_rows(env):
     await owner.press("紧急")
     seen = await owner.press("今天下午")
     readback = texts(seen)
-    assert "王女士" in readback and "希望今天下午上门,对吗?" in readback
+    assert "王女士" in readback and "希望11月23日（周一）下午上门，对吗？" in readback
     assert "&lt;很急&gt; &amp; 😀" in readback  # escaped exactly once
     confirm = [b for b in owner.buttons() if "确认" in b["text"]][0]["callback_data"]
     # a double tap on 确认, the second delivered as the same update again
@@ -49,11 +49,11 @@ async def test_repair_end_to_end_with_agents_card_and_rows(env):
     assert len(await env.rows(Attachment, Attachment.ticket_id == t.id)) == 1
     assert [e.action for e in await env.rows(TicketEvent)] == ["created"]
     confirmation = texts(owner.all_messages())
-    assert "已登记,工单号<b>BX-20261123-0001</b>" in confirmation
-    assert "工程部维修人员将在今天10:10前与您联系,今天10:30前到场" in confirmation
+    assert "已登记，工单号<b>BX-20261123-0001</b>" in confirmation
+    assert "工程部会在今天10:10前与您电话联系，维修人员将在今天10:30前先到场处理" in confirmation
     card = texts(env.api.sent_to(AGENTS))
     assert "BX-20261123-0001" in card and "待受理" in card and "已核实" in card
-    assert "照片:1张" in card
+    assert "照片：1张" in card
     assert all(r.state == "sent" for r in await env.rows(OutboxMessage))
     # the stale 确认 got a polite alert
     assert any(a.get("show_alert") for a in owner.callback_answers())

@@ -47,7 +47,7 @@ async def urgent_repair(env, uid=6401) -> TgUser:
     await owner.press("报修")
     await owner.press("卧室")
     await owner.press("电路/停电")
-    await owner.send("卧室插座冒火花")
+    await owner.send("卧室插座没电了，一直跳闸")
     await owner.press("没有照片")
     await owner.press("紧急")
     await owner.press("尽快上门")
@@ -102,7 +102,7 @@ async def test_bad_score_reopens_opens_callback_task_and_checks_improvement_late
     await owner.tap("非常不满意")
     await owner.tap("不满意")
     await owner.tap("一般")
-    await owner.tap("否,还没解决")
+    await owner.tap("否，还没解决")
     seen = await owner.tap("跳过")
     assert "小林将在今天11:30前与您电话联系" in texts(seen)
     t = await ticket(env)
@@ -168,20 +168,54 @@ async def test_quiet_hours_defer_ordinary_follow_ups_to_the_morning(env):
 
 async def test_sla_reminder_escalation_and_delay_with_apology(env):
     await roster(env)
-    owner = await owner_with_repair(env)
+    owner = await owner_with_repair(env)  # Monday 10:00, visit 明天上午 (Tuesday 09:00–12:00)
     lin = group_user(env, LIN, "小林")
     await lin.tap(data_prefix="d:take:")
     owner.new_messages()
-    env.clock.advance(minutes=193)  # 80% of 240 working minutes
+    env.clock.advance(minutes=30)
+    await tick(env)  # the contact promise was kept (taken at once): nothing about it
+    assert not any("超时" in p["text"] for p in env.api.sent_to(AGENTS))
+    # arrival by Tuesday 12:00: 80% of the 14 working hours → Tuesday 09:12
+    env.clock.advance(hours=22, minutes=43)
     await tick(env)
-    assert any("即将超时" in p["text"] for p in env.api.sent_to(AGENTS))
-    env.clock.advance(minutes=60)
+    warn = [p["text"] for p in env.api.sent_to(AGENTS) if "即将超时" in p["text"]]
+    assert len(warn) == 1 and "明天" not in warn[0] and "12:00前到场" in warn[0]
+    env.clock.advance(hours=3)
     await tick(env)
-    assert any("已超时" in p["text"] for p in env.api.sent_to(AGENTS))
+    assert any("已超时" in p["text"] and "到场" in p["text"] for p in env.api.sent_to(AGENTS))
     assert env.api.sent_to(BOSS)
     await lin.tap("延期2小时")
     seen = texts(owner.new_messages())
     assert "非常抱歉" in seen and "需要延后" in seen
+
+
+async def test_a_ticket_nobody_takes_is_flagged_before_its_contact_promise(env):
+    """Seen: the owner was promised contact by 10:07, nobody took the ticket, and the group heard
+    nothing until 12:49. The first promise is watched, not only the last."""
+    await roster(env)
+    await owner_with_repair(env)  # 10:00, ordinary: contact promised by 10:30
+    env.clock.advance(minutes=24)
+    await tick(env)
+    warn = [p for p in env.api.sent_to(AGENTS) if "即将超时" in p["text"]]
+    assert len(warn) == 1
+    assert "10:30前联系" in warn[0]["text"] and "尚未有人接单" in warn[0]["text"]
+    env.clock.advance(minutes=6)
+    await tick(env)
+    over = [p for p in env.api.sent_to(AGENTS) if "已超时" in p["text"]]
+    assert len(over) == 1 and "无人接单" in over[0]["text"]
+    # the way out is offered on the alert itself: take it now
+    buttons = [
+        b["callback_data"] for row in over[0]["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert any(d.startswith("d:take:") or d.startswith("d:grab:") for d in buttons)
+    assert any("已超时" in p["text"] for p in env.api.sent_to(BOSS))
+    # once taken, the contact stage says nothing more
+    lin = group_user(env, LIN, "小林")
+    await lin.tap(data_prefix="d:take:")
+    before = len(env.api.sent_to(AGENTS))
+    env.clock.advance(minutes=30)
+    await tick(env)
+    assert not any("超时" in p["text"] for p in env.api.sent_to(AGENTS)[before:])
 
 
 async def test_waiting_for_parts_pauses_the_sla_clock(env):
@@ -195,9 +229,12 @@ async def test_waiting_for_parts_pauses_the_sla_clock(env):
     await lin.tap(data_prefix="d:prog:")
     await lin.tap("正在维修")
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        warn = await uow.session.scalar(sa.select(FollowUp).where(FollowUp.kind == "sla_warn"))
-    # created 10:00 with the reminder at 13:12; three hours stood still → 16:12
-    assert warn.due_at.astimezone(env.app.texts.tz).strftime("%H:%M") == "16:12"
+        rows = await uow.session.scalars(sa.select(FollowUp).where(FollowUp.kind == "sla_warn"))
+        warn = next(f for f in rows if f.data["stage"] == "arrive")
+    # created Monday 10:00 with the arrival reminder on Tuesday 09:12; 3 hours stood still
+    assert warn.due_at.astimezone(env.app.texts.tz).strftime("%d %H:%M") == "24 12:12"
+    assert warn.data["deadline"].startswith("2026-11-24T15:00")
+    assert owner
 
 
 async def test_restart_between_commit_and_send_sends_the_survey_once(env):

@@ -67,6 +67,10 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
         "handler": t.handler_name,
         "work": work,
         "last_event": last,
+        # the owner's chosen visit, so the card and the owner show the same times
+        "window": details.get("slot_window"),
+        "slot": details.get("slot_label", ""),
+        "open": t.status in OPEN,
     }
 
 

@@ -41,8 +41,14 @@ async def handle_owner_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: s
         await desk.to_owner(uow, account_id, "owner_closed_thanks", {"number": t.number})
     else:
         # 还有问题: back to its handler (首问), who is told in the group
+        # the handler calls back within the bad-review time, counted in working hours
+        local = now.astimezone(desk.texts.tz)
+        reply_by = desk.policy.add_working_minutes(local, desk.policy.followups.callback_minutes)
         await desk.to_owner(
-            uow, account_id, "owner_reopened", {"number": t.number, "agent": t.handler_name}
+            uow,
+            account_id,
+            "owner_reopened",
+            {"number": t.number, "agent": t.handler_name, "reply_by": reply_by},
         )
         await desk.to_agents(
             uow,
@@ -51,6 +57,7 @@ async def handle_owner_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: s
                 "number": t.number,
                 "what": desk.texts.button("event_reopen"),
                 "agent": t.handler_name,
+                "reply_by": reply_by,
             },
             ticket_id=t.id,
             rows=[

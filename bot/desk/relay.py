@@ -7,6 +7,7 @@ from typing import Any
 
 from dialogs.events import Inbound
 from dialogs.polite import check
+from dialogs.typography import check_wording, fix_punctuation
 from storage.models import Agent, Handoff, Ticket
 from storage.uow import UnitOfWork
 
@@ -139,8 +140,12 @@ async def agent_reply(
     message_id: int,
     kind: str,
 ) -> None:
-    """Group → owner, only if it passes the polite-language checker (服务禁言)."""
+    """Group → owner, only if it passes the polite-language checker (服务禁言). Half-width
+    punctuation is put right on the way; a salutation used as a third person or a word typed
+    twice earns the agent a hint, and the reply still goes."""
     if kind == "text":
+        # 标点 (GB/T 15834): fixed silently, never a reason to hold a reply
+        text = fix_punctuation(text)
         findings = check(text)
         if findings:
             await desk.to_agents(
@@ -150,6 +155,14 @@ async def agent_reply(
         await desk.to_owner(
             uow, account_id, "owner_agent_reply", {"agent": agent.name, "text": text}
         )
+        # style, not 服务禁言: the owner still understands, and 看看 / 谢谢 are real words
+        conv = await uow.desk.conversation(account_id)
+        profile = (conv.state or {}).get("profile", {}) if conv else {}
+        hints = check_wording(text, profile.get("salutation", ""))
+        if hints:
+            await desk.to_agents(
+                uow, "agent_reply_hint", {"issues": hints}, priority=PRIORITY_RELAY
+            )
         return
     acc = await uow.desk.account(account_id)
     if acc is not None and acc.channel == "telegram" and desk.agent_chat_id:
@@ -173,7 +186,8 @@ async def nudge_waiting(desk: Desk, uow: UnitOfWork) -> int:
     )
     for h in due:
         h.nudged_at = now
-        await desk.to_owner(uow, h.account_id, "owner_wait_update", {})
+        reply_by = now + timedelta(minutes=desk.policy.handoff_wait_minutes)
+        await desk.to_owner(uow, h.account_id, "owner_wait_update", {"reply_by": reply_by})
         conv = await uow.desk.conversation(h.account_id)
         profile = (conv.state or {}).get("profile", {}) if conv else {}
         await desk.to_agents(

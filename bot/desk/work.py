@@ -255,10 +255,11 @@ async def delay(desk, uow, agent, args):
     t.promised_arrive_by = new_time
     t.escalated = t.escalated
     await uow.followups.cancel(t.id, SLA_KINDS)
+    # the new arrival time is watched, then completion after it (contact was kept: it was taken)
     for due in desk.policy.followups.sla(
-        kind=t.kind, category=t.category, urgent=True, local_created=now, deadline=new_time
+        kind=t.kind, urgent=True, local_created=now, contact_by=None, arrive_by=new_time
     ):
-        await uow.followups.add(due.kind, due.at, now, ticket_id=t.id, urgent=True)
+        await uow.followups.add(due.kind, due.at, now, ticket_id=t.id, urgent=True, data=due.data)
     await uow.desk.move(
         t, to, now, "agent", agent.id, "delay", desk.texts.env.filters["when"](new_time, now)
     )

@@ -8,7 +8,8 @@ import asyncio
 import fcntl
 import logging
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from dialogs.ticket_machine import OPEN
 from storage.models import FollowUp
@@ -143,45 +144,63 @@ class Scheduler:
         sv.state = "no_answer"
         uow.desk.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
 
-    def _sla_applies(self, uow, f, t) -> bool:
-        """Only open tickets; a paused SLA clock (等待配件) is looked at again later."""
+    async def _sla_stage(self, uow, f, t) -> tuple[str, Any] | None:
+        """The stage this SLA row watches and its deadline, or None when its promise was kept
+        (or the ticket is no longer open). A paused clock (等待配件) is looked at again later."""
         if t.status not in OPEN:
-            return False
+            return None
         if t.sla_paused_since is not None:
             uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
             raise _Rescheduled
-        return True
+        data = f.data or {}
+        stage = data.get("stage") or ("arrive" if t.promised_arrive_by else "contact")
+        deadline = (
+            datetime.fromisoformat(data["deadline"])
+            if data.get("deadline")
+            else (t.promised_arrive_by if stage == "arrive" else t.promised_contact_by)
+        )
+        arrived = False
+        if stage == "arrive":
+            steps = set(self.desk.policy.arrived_steps)
+            arrived = any(
+                e.action == "progress" and e.note in steps for e in await uow.desk.events(t.id)
+            )
+        fp = self.desk.policy.followups
+        if fp.stage_met(stage, t.status, t.status != "new", arrived):
+            return None
+        return stage, deadline
 
     async def _sla_warn(self, uow, f, t) -> None:
-        if not self._sla_applies(uow, f, t):
+        found = await self._sla_stage(uow, f, t)
+        if found is None:
             return
+        stage, deadline = found
         await self.desk.to_agents(
             uow,
             "agent_sla_warn",
-            {
-                "number": t.number,
-                "handler": t.handler_name,
-                "deadline": t.promised_arrive_by or t.promised_contact_by,
-            },
+            {"number": t.number, "handler": t.handler_name, "deadline": deadline, "stage": stage},
             ticket_id=t.id,
         )
 
     async def _sla_overdue(self, uow, f, t) -> None:
-        if not self._sla_applies(uow, f, t):
+        found = await self._sla_stage(uow, f, t)
+        if found is None:
             return
+        stage, deadline = found
         desk = self.desk
         t.escalated = True
-        uow.desk.event(t, self.clock.now(), "system", None, "overdue", None, None, "")
+        uow.desk.event(t, self.clock.now(), "system", None, "overdue", None, None, stage)
         sups = await uow.desk.supervisors()
         ctx = {
             "number": t.number,
             "handler": t.handler_name,
-            "deadline": t.promised_arrive_by or t.promised_contact_by,
+            "deadline": deadline,
+            "stage": stage,
             "supervisors": [s.name for s in sups],
         }
-        await desk.to_agents(
-            uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=delay_rows(desk, t)
-        )
+        # nobody took it: the way out is to take it now; otherwise a new time for the owner
+        rows = cards.card_buttons(desk, t)[:1] if t.status == "new" else delay_rows(desk, t)
+        await desk.to_agents(uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=rows)
         await desk.to_supervisors(uow, "agent_sla_overdue", ctx, ticket_id=t.id, supervisors=sups)
         await cards.refresh_card(desk, uow, t)
 

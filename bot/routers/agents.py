@@ -74,11 +74,14 @@ async def on_group_message(
 
 async def _prompt_reply(desk: Desk, uow: UnitOfWork, agent, ref: dict, text: str) -> None:
     from dialogs.polite import check
+    from dialogs.typography import fix_punctuation
 
     t = await uow.desk.ticket(int(ref.get("ticket_id", 0)))
     if t is None:
         return
     action = ref.get("action")
+    if action in ("complete", "note"):
+        text = fix_punctuation(text)  # the owner reads it: full-width marks (GB/T 15834)
     try:
         if action == "complete":
             if check(text):

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     complaint,
     consult,
+    emergency,
     handoff,
     human,
     identify,

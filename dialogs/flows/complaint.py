@@ -2,13 +2,16 @@
 A opening with surname, empathy, apology; B one question at a time to find the core;
 C restate and ask 对吗; D one plan with its benefit, alternatives only if declined;
 E hand the decision to the owner; F close with next step, time, who follows up, hotline.
-An angry owner is calmed first and offered a person at once."""
+An angry owner is calmed first and offered a person at once.
+The apology is said once, in the opening: the calming words and the later steps acknowledge,
+thank and restate instead of stacking more apologies on it."""
 
 from __future__ import annotations
 
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
+from ..units import building_label
 from . import filing, menu
 
 FIELDS = ("what", "category", "where", "when", "expect")
@@ -37,6 +40,15 @@ def _with_human(s: Session, rows: list[list[tuple[str, str]]]) -> list[list[tupl
     if s.d.get("angry"):
         return [*rows, [(s.label("complaint_to_human"), "human")]]
     return rows
+
+
+def _just_calmed(s: Session) -> bool:
+    """The calming words went out in this very step: the next prompt does not acknowledge twice."""
+    return any(r.template == "complaint_calm" for r in s.replies)
+
+
+def _category(s: Session) -> dict:
+    return s.policy.complaint_categories.get(s.d.get("category") or "", {})
 
 
 async def _human(s: Session) -> None:
@@ -89,7 +101,8 @@ async def on_what(s: Session, ev: Inbound, value: str | None) -> None:
 @step("complaint.category", accepts={"choice"})
 async def ask_category(s: Session) -> None:
     cats = [(c["label"], key) for key, c in s.policy.complaint_categories.items()]
-    s.ask("complaint_ask_category", _with_human(s, [cats]))
+    rows = [cats[i : i + 3] for i in range(0, len(cats), 3)]
+    s.ask("complaint_ask_category", _with_human(s, rows), calmed=_just_calmed(s))
 
 
 @ask_category.on
@@ -99,23 +112,40 @@ async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
         return
     s.d["category"] = value
     s.d.pop("plan", None)
+    s.d.pop("declined", None)
     await advance(s)
+
+
+PLACES = ("home", "building", "public", "parking", "outside")
 
 
 @step("complaint.where", accepts={"text", "choice"}, text_limit=200)
 async def ask_where(s: Session) -> None:
+    opts = [(s.label(f"complaint_at_{p}"), p) for p in PLACES]
     s.ask(
         "complaint_ask_where",
-        _with_human(s, [[(s.label("complaint_at_home"), "home")]]),
+        _with_human(s, [opts[:2], opts[2:]]),
         unit_label=s.profile["unit"]["label"],
     )
 
 
+def _place(s: Session, value: str | None) -> str | None:
+    """The owner's own home and building are written out, so the agents know which ones."""
+    unit = s.profile.get("unit") or {}
+    if value == "home":
+        return unit.get("label") or s.label("complaint_at_home")
+    if value == "building":
+        if unit.get("building"):
+            return unit.get("community", "") + building_label(unit["building"])
+        return s.label("complaint_at_building")
+    if value in PLACES:
+        return s.label(f"complaint_at_{value}")
+    return value
+
+
 @ask_where.on
 async def on_where(s: Session, ev: Inbound, value: str | None) -> None:
-    if value == "home":
-        value = s.profile["unit"]["label"]
-    await _take_text(s, ev, value, "where")
+    await _take_text(s, ev, _place(s, value), "where")
 
 
 @step("complaint.when", accepts={"text", "choice"}, text_limit=100)
@@ -210,23 +240,43 @@ async def ask_plan(s: Session) -> None:
     )
 
 
+def _decline(s: Session, index: int) -> None:
+    declined = s.d.setdefault("declined", [])
+    if index in declined:
+        declined.remove(index)
+    declined.append(index)  # the last one is the plan just declined
+
+
 @ask_plan.on
 async def on_plan(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "human":
         await _human(s)
     elif value == "other":
+        _decline(s, 0)
         await goto(s, "complaint.alternatives")
     else:
         s.d["plan"] = 0
         await advance(s)
 
 
+def _alternatives(s: Session) -> list[int]:
+    """Other options never repeat what the owner declined; once every plan was declined, the
+    earlier ones come back, but never the one just declined."""
+    count = len(s.policy.complaint_plans(s.d["category"]))
+    declined = s.d.get("declined", [])
+    left = [i for i in range(count) if i not in declined]
+    if not left and declined:
+        left = [i for i in range(count) if i != declined[-1]]
+    return left
+
+
 @step("complaint.alternatives", accepts={"choice"})
 async def ask_alternatives(s: Session) -> None:
     plans = s.policy.complaint_plans(s.d["category"])
-    rows = [[(s.label("plan_pick", n=i + 1), str(i))] for i in range(len(plans))]
+    shown = _alternatives(s)
+    rows = [[(s.label("plan_pick", n=n + 1), str(i))] for n, i in enumerate(shown)]
     rows.append([(s.label("complaint_to_human"), "human")])
-    s.ask("complaint_alternatives", rows, plans=plans)
+    s.ask("complaint_alternatives", rows, plans=[plans[i] for i in shown])
 
 
 @ask_alternatives.on
@@ -251,7 +301,7 @@ async def ask_agree(s: Session) -> None:
 @ask_agree.on
 async def on_agree(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "other":
-        s.d.pop("plan", None)
+        _decline(s, s.d.pop("plan", 0))
         await goto(s, "complaint.alternatives")
         return
     await _close(s)
@@ -261,7 +311,8 @@ async def _close(s: Session) -> None:
     """F: restate the agreed plan, the next step and its time, who follows up, the hotline."""
     d = s.d
     plan = s.policy.complaint_plans(d["category"])[d["plan"]]
-    urgent = d["category"] == "safety" or bool(d.get("angry"))
+    category = _category(s)
+    urgent = bool(category.get("urgent")) or bool(d.get("angry"))
     draft = filing.build_draft(
         s,
         kind="complaint",
@@ -274,6 +325,8 @@ async def _close(s: Session) -> None:
             "expect": d["expect"],
             "plan": plan["text"],
             "angry": bool(d.get("angry")),
+            # 设施 / 服务 / 安全 (000 §03), for the agents and the reports
+            "group": category.get("group", ""),
         },
     )
     ticket = await filing.file_ticket(s, draft)
@@ -282,7 +335,8 @@ async def _close(s: Session) -> None:
         ticket=ticket,
         plan=plan,
         department=draft.department,
-        duty_agent=s.policy.duty_agent,
+        # a real agent on duty, or none: the owner is never told a made-up name
+        duty_agent=await s.ports.handoffs.duty_agent(),
     )
     s.reset_dialog()
     await menu.show_menu(s)

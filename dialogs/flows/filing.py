@@ -8,6 +8,7 @@ from typing import Any
 from ..events import Reply
 from ..ports import TicketDraft, TicketView
 from ..session import Session
+from ..slots import Window
 
 PREFIX = {"repair": "BX", "complaint": "TS", "consult": "ZX"}
 
@@ -23,21 +24,28 @@ def build_draft(
     time_slot: str = "",
     details: dict[str, Any] | None = None,
     emergency: bool = False,
+    window: Window | None = None,
 ) -> TicketDraft:
     p = s.profile
     unit = p.get("unit") or {}
-    promise = s.policy.promise(kind, category, urgent, s.local_now())
+    promise = s.policy.promise(kind, category, urgent, s.local_now(), window)
     attachments = list(s.d.get("attachments", [])) + list(s.state.get("pending_attachments", []))
-    # SLA: a reminder at 80% of the promised time and an escalation when it is overdue
+    # SLA: each promise (contact, arrival, completion) reminded at 80% and alerted when missed
     sla = s.policy.followups.sla(
         kind=kind,
-        category=category,
         urgent=urgent,
         local_created=s.local_now(),
-        deadline=promise.arrive_by or promise.contact_by,
+        contact_by=promise.contact_by,
+        arrive_by=promise.arrive_by,
     )
+    details = dict(details or {})
+    if window is not None:
+        details["slot_window"] = window.as_dict()
+    details["earlier_than_slot"] = promise.earlier_than_slot
     return TicketDraft(
-        followups=[(d.kind, d.at, d.urgent) for d in sla] if kind != "consult" else [],
+        followups=[(d.kind, d.at, d.urgent, d.data or {}) for d in sla]
+        if kind != "consult"
+        else [],
         kind=kind,
         category=category,
         department=s.policy.department(kind, category),
@@ -58,7 +66,7 @@ def build_draft(
             "reporter_role": p.get("role", "owner"),
             "salutation": p.get("salutation", ""),
             "identity_verified": bool(p.get("identity_verified")),
-            **(details or {}),
+            **details,
         },
         emergency=emergency,
     )

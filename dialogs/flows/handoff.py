@@ -3,33 +3,22 @@ owner is told when a person will reply and a consultation ticket is opened."""
 
 from __future__ import annotations
 
-from ..events import Reply
+from ..events import Inbound, Reply
 from ..session import Session
-from ..steps import goto
+from ..steps import goto, step
 from . import filing, menu
 
 
 async def request_human(s: Session, topic: str = "") -> None:
-    local = s.local_now()
     summary = s.d.get("what", "") or s.d.get("description", "")
     # what the owner had said so far is kept, so they can pick it up after the person
     if s.d and s.state["flow"] in menu.RESUMABLE:
         s.state["paused"] = {"flow": s.state["flow"], "step": s.state["step"], "d": s.d}
-    if not s.policy.in_working_hours(local):
-        reply_by = s.policy.next_working_start(local)
-        draft = filing.build_draft(
-            s,
-            kind="consult",
-            category=None,
-            urgent=False,
-            description=summary or s.label("handoff_after_hours_note"),
-            location="",
-            details={"handoff": True, "topic": topic},
-        )
-        ticket = await filing.file_ticket(s, draft)
-        s.say("handoff_after_hours", reply_by=reply_by, ticket=ticket)
+    if not s.policy.in_working_hours(s.local_now()):
+        # nobody is at the desk: ask what the owner needs before anything is recorded
         s.reset_dialog()
-        await menu.show_menu(s)
+        s.d.update(summary=summary, topic=topic)
+        await goto(s, "handoff.after_hours")
         return
     handoff_id = await s.ports.handoffs.request(s.account_id, s.d.get("ticket_id"), s.now())
     s.durable = True
@@ -45,6 +34,41 @@ async def request_human(s: Session, topic: str = "") -> None:
         buttons=[[("agent_btn_claim", f"d:claim:{handoff_id}")]],
     )
     await goto(s, "human.waiting")
+
+
+@step("handoff.after_hours", accepts={"text", "photo", "voice"}, text_limit=1000)
+async def ask_after_hours(s: Session) -> None:
+    s.ask(
+        "handoff_after_hours_ask",
+        [],
+        reply_by=s.policy.next_working_start(s.local_now()),
+    )
+
+
+@ask_after_hours.on
+async def on_after_hours(s: Session, ev: Inbound, value: str | None) -> None:
+    words = ev.text.strip()
+    if ev.file_id:
+        s.d.setdefault("attachments", []).append({"kind": ev.kind, "file_id": ev.file_id})
+    if not words and ev.kind == "text":
+        await ask_after_hours(s)
+        return
+    earlier = s.d.get("summary", "")
+    description = "\n".join(x for x in (words, earlier) if x) or s.label("handoff_after_hours_note")
+    draft = filing.build_draft(
+        s,
+        kind="consult",
+        category=None,
+        urgent=False,
+        description=description,
+        location="",
+        details={"handoff": True, "topic": s.d.get("topic", "")},
+    )
+    ticket = await filing.file_ticket(s, draft)
+    # the owner hears the ticket's own promised time, the one the agents' card shows
+    s.say("handoff_after_hours", ticket=ticket)
+    s.reset_dialog()
+    await menu.show_menu(s)
 
 
 def _agent_note(s: Session, topic: str, summary: str) -> Reply:

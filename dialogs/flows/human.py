@@ -25,9 +25,18 @@ async def on_waiting(s: Session, ev: Inbound, value: str | None) -> None:
         await end_by_owner(s)
         return
     _relay(s, ev)
-    if not s.d.get("acked"):
-        s.d["acked"] = True
-        s.say("handoff_relayed_while_waiting")
+    # every message is acknowledged, with the time a person will answer (promises carry a time)
+    s.say("handoff_relayed_while_waiting", reply_by=_reply_by(s), first=not s.d.get("acked"))
+    s.d["acked"] = True
+
+
+def _reply_by(s: Session):
+    from datetime import datetime, timedelta
+
+    minutes = timedelta(minutes=s.policy.handoff_reply_minutes)
+    since = datetime.fromisoformat(s.d["since"]) if s.d.get("since") else s.now()
+    # past the first promise: the next honest time is a fresh wait from now
+    return since + minutes if since + minutes > s.now() else s.now() + minutes
 
 
 @step("human.active", accepts=set(), raw=True)
@@ -60,6 +69,9 @@ def _relay(s: Session, ev: Inbound) -> None:
 
 
 async def end_by_owner(s: Session) -> None:
+    """The owner leaves (/cancel, /menu, 不等了): a queue nobody answered is cancelled as such,
+    never called the end of a service nobody gave."""
+    served = s.state["step"] == "active"
     handoff_id = s.d.get("handoff_id")
     if handoff_id:
         await s.ports.handoffs.close(handoff_id, s.now())
@@ -70,6 +82,6 @@ async def end_by_owner(s: Session) -> None:
             salutation=s.profile.get("salutation", ""),
         )
         s.durable = True
-    s.say("handoff_ended_by_owner")
+    s.say("handoff_ended_by_owner" if served else "handoff_queue_left")
     s.reset_dialog()
     await menu.show_menu(s)

@@ -26,11 +26,12 @@ def unit_dict(ref: UnitRef, verified: bool) -> dict:
 
 async def finish(s: Session) -> None:
     """Identification done: on to what the owner came for, or the menu."""
-    from . import menu
+    from . import emergency, menu
 
     s.say(
         "identified", unit_label=s.profile["unit"]["label"], verified=s.profile["unit"]["verified"]
     )
+    await emergency.attach_identity(s)
     await menu.show_menu(s)
 
 
@@ -56,10 +57,12 @@ async def on_contact(s: Session, ev: Inbound, value: str | None) -> None:
         s.say("id_not_own_contact")
         await ask_contact(s)
         return
+    # a number outside mainland China / Hong Kong cannot be in the registry: step by step,
+    # and a phone to reach them is asked for later (id.phone)
     phone = normalize_phone(ev.phone)
     s.d["phone"] = phone
     s.say("id_contact_received")
-    matches = await s.ports.registry.owners_by_phone(phone)
+    matches = await s.ports.registry.owners_by_phone(phone) if phone else []
     s.d["matches"] = [
         {
             "owner_id": m.owner_id,

@@ -74,7 +74,7 @@ async def ask_phone(s: Session) -> None:
 @ask_phone.on
 async def on_phone(s: Session, ev: Inbound, value: str | None) -> None:
     phone = normalize_phone(ev.phone if ev.kind == "contact" else ev.text)
-    if not (7 <= len(phone) <= 12):
+    if phone is None:
         s.say("id_phone_unclear")
         await ask_phone(s)
         return

@@ -16,7 +16,9 @@ FLOW_START = {
 
 async def show_menu(s: Session, pause: bool = False) -> None:
     """Show the menu; with `pause`, a dialog under way is kept so the owner can resume it."""
-    if pause and s.state["flow"] in RESUMABLE and s.d:
+    if await _urgent_ticket_stands(s):
+        pass
+    elif pause and s.state["flow"] in RESUMABLE and s.d:
         s.state["paused"] = {"flow": s.state["flow"], "step": s.state["step"], "d": s.d}
         s.say("menu_paused", flow=s.state["flow"])
     if not s.profile.get("salutation"):
@@ -29,10 +31,24 @@ async def show_menu(s: Session, pause: bool = False) -> None:
 
 
 async def cancel(s: Session) -> None:
+    if await _urgent_ticket_stands(s):
+        await show_menu(s)
+        return
     in_dialog = s.state["flow"] not in ("menu", "start")
     s.state.pop("paused", None)
     s.say("cancelled" if in_dialog else "cancel_nothing")
     await show_menu(s)
+
+
+async def _urgent_ticket_stands(s: Session) -> bool:
+    """An urgent ticket already made is never thrown away by /menu or /cancel: what the owner
+    said so far is kept on it, and they are told it stands."""
+    if not (s.d.get("emergency") and s.d.get("ticket_id")):
+        return False
+    from . import emergency
+
+    await emergency.keep_ticket(s)
+    return True
 
 
 @step("menu.main", accepts={"choice"})

@@ -4,6 +4,8 @@ Every ticket id comes back from the server-side list: a forged id shows nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
@@ -71,7 +73,7 @@ async def ask_detail(s: Session) -> None:
         rows.append([(s.label("ticket_urge"), "urge"), (s.label("ticket_add"), "add")])
         rows.append([(s.label("ticket_withdraw"), "withdraw")])
     rows.append([(s.label("back_to_list"), "list"), (s.label("back_to_menu"), "menu")])
-    s.ask("mine_detail", rows, t=t)
+    s.ask("mine_detail", rows, t=t, open=t.status in OPEN)
 
 
 @ask_detail.on
@@ -149,7 +151,14 @@ async def _urge(s: Session, t) -> None:
     from ..events import Reply
 
     res = await s.ports.tickets.urge(t.id, s.now(), s.policy.urge_interval_minutes)
-    s.say(f"mine_urge_{res.outcome}", t=t, res=res)
+    # a 催办 is itself a promise: the owner and the agents are told the same reply time
+    minutes = (
+        s.policy.escalation_reply_hours * 60
+        if res.outcome == "escalated"
+        else s.policy.urge_interval_minutes
+    )
+    reply_by = s.now() + timedelta(minutes=minutes)
+    s.say(f"mine_urge_{res.outcome}", t=t, res=res, reply_by=reply_by)
     if res.outcome in ("sent", "escalated"):
         s.durable = True
         s.effect(
@@ -159,7 +168,13 @@ async def _urge(s: Session, t) -> None:
             supervisors=res.outcome == "escalated",
             reply=Reply(
                 "agent_urge",
-                {"t": t, "res": res, "salutation": s.profile.get("salutation", ""), "now": s.now()},
+                {
+                    "t": t,
+                    "res": res,
+                    "salutation": s.profile.get("salutation", ""),
+                    "now": s.now(),
+                    "reply_by": reply_by,
+                },
             ),
         )
     await goto(s, "mine.detail")

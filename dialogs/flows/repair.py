@@ -3,12 +3,14 @@ then the readback (repair_readback.py). Emergencies: repair_emergency.py."""
 
 from __future__ import annotations
 
+from .. import slots
 from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
 from ..units import WORDS, building_label, floor_label
+from . import emergency
 from .repair_common import EDITABLE, advance
-from .repair_emergency import emergency, emergency_cue
+from .repair_emergency import kind_of_category
 
 
 @step("repair.where", accepts={"choice"})
@@ -91,19 +93,21 @@ async def ask_category(s: Session) -> None:
 @ask_category.on
 async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
     s.d["category"] = value
-    if s.policy.repair_categories.get(value or "", {}).get("emergency") and not s.d.get(
-        "emergency"
-    ):
-        await emergency(s, "gas")
+    if s.policy.repair_categories.get(value or "", {}).get("emergency"):
+        await emergency.raise_emergency(s, kind_of_category(s, value) or "gas")
+        return
     await advance(s)
 
 
 @step("repair.description", accepts={"text", "photo"})
 async def ask_description(s: Session) -> None:
+    category = s.policy.repair_categories.get(s.d.get("category") or "", {})
     s.ask(
         "repair_ask_description",
         [],
         category_label=s.policy.category_label("repair", s.d.get("category")),
+        # the example fits the category (never a dripping pipe for a lift)
+        example=category.get("example", ""),
     )
 
 
@@ -116,9 +120,6 @@ async def on_description(s: Session, ev: Inbound, value: str | None) -> None:
             s.d["album"] = ev.album_id
     else:
         s.d["description"] = ev.text.strip()
-    kind = emergency_cue(s, s.d["description"])
-    if kind and not s.d.get("emergency"):
-        await emergency(s, kind)
     await advance(s)
 
 
@@ -151,13 +152,16 @@ async def on_photos(s: Session, ev: Inbound, value: str | None) -> None:
 @step("repair.urgency", accepts={"choice"})
 async def ask_urgency(s: Session) -> None:
     d = s.d
-    suggested = d.get("category") in ("gas",) or s.has_cue("urgent", d.get("description", ""))
+    suggested = s.has_cue("urgent", d.get("description", ""))
     d["urgent_suggested"] = suggested
-    urgent_btn = (s.label("urgency_urgent"), "urgent")
-    normal_btn = (s.label("urgency_normal"), "normal")
+    # buttons keep their order whatever is suggested (一般, then 紧急); the suggestion is said in
+    # words and marked on its button, never moved
+    urgent_label = s.label("urgency_urgent")
+    if suggested:
+        urgent_label = s.label("suggested_mark", label=urgent_label)
     s.ask(
         "repair_ask_urgency",
-        [[urgent_btn, normal_btn] if suggested else [normal_btn, urgent_btn]],
+        [[(s.label("urgency_normal"), "normal"), (urgent_label, "urgent")]],
         suggested=suggested,
     )
 
@@ -184,12 +188,19 @@ async def ask_slot(s: Session) -> None:
 
 @ask_slot.on
 async def on_slot(s: Session, ev: Inbound, value: str | None) -> None:
+    s.d.pop("slot_window", None)
     if value is None:
-        # a time in the owner's own words ("周六上午10点") is kept as said
+        # a time in the owner's own words ("周六上午10点") is kept as said, and read as a window
+        # when it names a day and a time of day; otherwise the agent agrees it on the phone
         s.d["slot"] = "custom"
         s.d["slot_text"] = ev.text.strip()
+        window = slots.parse(ev.text, s.local_now(), s.policy.slots.get("named_hour_window", 60))
     else:
         s.d["slot"] = value
+        s.d.pop("slot_text", None)
+        window = slots.for_button(value, s.local_now(), s.policy.slots)
+    if window is not None:
+        s.d["slot_window"] = window.as_dict()
     await advance(s)
 
 

@@ -4,16 +4,20 @@ the ticket draft made from it."""
 from __future__ import annotations
 
 from ..session import Session
+from ..slots import Window
 from ..steps import goto
 from ..units import building_label
 from . import filing
+
+# sentence ends stripped from the owner's words before they are read back inside a sentence
+END_PUNCTUATION = "\u3002\uff01\uff1f\uff1b\uff0c.!?;, ~\uff5e"
 
 EDITABLE = {
     "where": ("place", "area", "pub_building", "pub_floor", "pub_spot"),
     "category": ("category",),
     "description": ("description", "photos_done"),
     "urgency": ("urgent",),
-    "slot": ("slot",),
+    "slot": ("slot", "slot_text", "slot_window"),
 }
 
 
@@ -66,8 +70,12 @@ def draft(s: Session):
         time_slot=d.get("slot", ""),
         details={"place": d.get("place"), "slot_label": slot_label(s, d.get("slot"))},
         emergency=bool(d.get("emergency")),
+        window=Window.from_dict(d.get("slot_window")),
     )
 
 
 def slot_label(s: Session, slot: str | None) -> str:
+    """The owner's chosen time as said: their own words, or the button's label."""
+    if slot == "custom":
+        return s.d.get("slot_text", "")
     return s.label(f"slot_{slot}") if slot else ""

@@ -7,27 +7,34 @@ from ..events import Inbound
 from ..session import Session
 from ..steps import goto, step
 from . import filing, menu
-from .repair_common import EDITABLE, advance, draft, location_text, slot_label
+from .repair_common import EDITABLE, END_PUNCTUATION, advance, draft, location_text, slot_label
 
 
 @step("repair.readback", accepts={"choice"})
 async def ask_readback(s: Session) -> None:
     d = s.d
-    slot = d.get("slot_text") if d.get("slot") == "custom" else slot_label(s, d.get("slot"))
+    slot = slot_label(s, d.get("slot"))
     rows = [[(s.label("confirm"), "confirm"), (s.label("modify"), "modify")]]
     if not d.get("ticket_id"):
         rows[0].append((s.label("cancel"), "cancel"))
+    location = location_text(s)
+    # the owner's own words read back as speech, without the trailing full stop or a place
+    # they already named ("卫生间马桶下方一直渗水" is not "卫生间卫生间…")
+    description = d.get("description", "").strip().rstrip(END_PUNCTUATION)
     s.ask(
         "repair_readback",
         rows,
         unit_label=s.profile["unit"]["label"],
         place=d.get("place"),
-        location=location_text(s),
+        location=location,
+        location_in_description=bool(location) and location in description[:20],
         category_label=s.policy.category_label("repair", d.get("category")),
-        description=d.get("description", ""),
+        description=description,
         photos=sum(1 for a in d.get("attachments", []) if a["kind"] == "photo"),
         urgent=bool(d.get("urgent")),
         slot=slot or "",
+        window=d.get("slot_window"),
+        asap=d.get("slot") == "asap",
         ticket_number=d.get("ticket_number", ""),
     )
 
@@ -43,9 +50,6 @@ async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
         await menu.show_menu(s)
         return
     ticket_draft = draft(s)
-    if s.d.get("slot") == "custom":
-        ticket_draft.time_slot = "custom"
-        ticket_draft.details["slot_label"] = s.d.get("slot_text", "")
     if s.d.get("ticket_id"):
         ticket = await s.ports.tickets.complete_emergency(s.d["ticket_id"], ticket_draft, s.now())
         s.durable = True
@@ -60,10 +64,13 @@ async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
             ticket=ticket,
             department=ticket_draft.department,
             unit_label=ticket_draft.unit_label,
+            place=s.d.get("place"),
             location=location_text(s),
             category_label=s.policy.category_label("repair", ticket_draft.category),
             urgent=ticket_draft.urgent,
             slot=ticket_draft.details.get("slot_label", ""),
+            window=ticket_draft.details.get("slot_window"),
+            earlier_than_slot=ticket_draft.details.get("earlier_than_slot", False),
             advice=advice,
             unit_verified=ticket_draft.unit_verified,
         )

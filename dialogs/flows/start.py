@@ -13,11 +13,12 @@ def is_identified(s: Session) -> bool:
 
 
 async def on_start(s: Session) -> None:
+    if is_identified(s):
+        # /start in the middle of a dialog keeps the draft, as /menu does
+        s.say("welcome_back", unit_label=s.profile["unit"]["label"])
+        await menu.show_menu(s, pause=True)
+        return
     s.reset_dialog()
     s.state.pop("paused", None)
-    if is_identified(s):
-        s.say("welcome_back", unit_label=s.profile["unit"]["label"])
-        await menu.show_menu(s)
-        return
     s.say("welcome")
     await goto(s, "id.contact")
