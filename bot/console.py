@@ -62,6 +62,9 @@ class ConsoleChat:
                 ]
                 self.out(self.app.texts.render("console_contact_hint"))
                 self._number([b["text"] for b in buttons], [b["text"] for b in buttons], reply=True)
+            elif markup.get("remove_keyboard") and self.reply_keyboard:
+                # the contact keyboard is gone: its numbers no longer press anything
+                self.buttons, self.reply_keyboard = [], False
 
     def _number(self, labels: list[str], values: list[str], reply: bool) -> None:
         self.buttons = values

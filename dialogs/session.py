@@ -10,6 +10,7 @@ Conversation state is a small JSON-able dict, so it survives restarts and serves
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,10 @@ from .clock import Clock
 from .events import Choice, Effect, Reply
 from .policy import Policy
 from .ports import Ports
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
 
 
 class Session:
@@ -141,6 +146,12 @@ class Session:
         for i, label in enumerate(labels):
             if t == label and i < len(choices):
                 return choices[i]
+        # "报修" typed for the "🔧 报修" button: the words without emoji, spaces or punctuation
+        bare = _bare(t)
+        if bare:
+            for i, label in enumerate(labels):
+                if bare == _bare(label) and i < len(choices):
+                    return choices[i]
         return None
 
     def has_cue(self, name: str, *texts: str) -> bool:

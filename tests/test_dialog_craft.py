@@ -324,3 +324,9 @@ async def test_start_in_the_middle_of_a_dialog_keeps_the_draft():
     assert "继续刚才的报修" in " ".join(o.labels)
     await o.press("继续刚才的报修")
     assert o.step == "repair.category" and o.state["d"]["area"] == "厨房"
+
+
+async def test_a_button_label_typed_without_its_emoji_presses_it():
+    o = await identified_owner()
+    await o.send("报修")
+    assert o.step == "repair.where"

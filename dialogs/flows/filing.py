@@ -99,6 +99,8 @@ def agent_card(s: Session, ticket: TicketView, draft: TicketDraft, *, update: bo
             "photos": sum(1 for a in draft.attachments if a.get("kind") == "photo"),
             "others": sum(1 for a in draft.attachments if a.get("kind") != "photo"),
             "emergency": draft.emergency,
+            # the owner's chosen visit, so the card and the owner show the same times
+            "window": draft.details.get("slot_window"),
             "update": update,
             "now": s.now(),
         },
