@@ -4,6 +4,8 @@ waiting: nobody has taken the request yet (the owner may stop waiting); active: 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from ..events import Inbound
 from ..session import Session
 from ..steps import step
@@ -30,9 +32,7 @@ async def on_waiting(s: Session, ev: Inbound, value: str | None) -> None:
     s.d["acked"] = True
 
 
-def _reply_by(s: Session):
-    from datetime import datetime, timedelta
-
+def _reply_by(s: Session) -> datetime:
     minutes = timedelta(minutes=s.policy.handoff_reply_minutes)
     since = datetime.fromisoformat(s.d["since"]) if s.d.get("since") else s.now()
     # past the first promise: the next honest time is a fresh wait from now

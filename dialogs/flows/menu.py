@@ -16,9 +16,8 @@ FLOW_START = {
 
 async def show_menu(s: Session, pause: bool = False) -> None:
     """Show the menu; with `pause`, a dialog under way is kept so the owner can resume it."""
-    if await _urgent_ticket_stands(s):
-        pass
-    elif pause and s.state["flow"] in RESUMABLE and s.d:
+    urgent_kept = await _urgent_ticket_stands(s)
+    if not urgent_kept and pause and s.state["flow"] in RESUMABLE and s.d:
         s.state["paused"] = {"flow": s.state["flow"], "step": s.state["step"], "d": s.d}
         s.say("menu_paused", flow=s.state["flow"])
     if not s.profile.get("salutation"):
