@@ -3,7 +3,7 @@ agents …|workers …]
 
 With no command: long polling when BOT_TOKEN is set, the offline console chat otherwise.
 Each command imports only what it needs: the ones that need no Telegram never import aiogram.
-A failure the operator can fix is one line (templates_zh/cli_*.j2) and a non-zero exit; the
+A failure the operator can fix is one line (templates_zh/cli/) and a non-zero exit; the
 traceback is shown only with LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import sys
 
 from .log_redaction import redact, setup_logging
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("bot")
 
@@ -57,7 +57,7 @@ def _robust_streams() -> None:
 
 def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
-        if not settings.bot_token:
+        if not settings.bot_token.get_secret_value():
             from .cli import StartupError
 
             raise StartupError("cli_token_missing", code=2)
@@ -90,22 +90,36 @@ def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int
     return 2
 
 
+def _settings_invalid(e: SettingsError) -> int:
+    """The environment named a value that cannot be used: one line naming each variable."""
+    from dialogs.texts import Texts
+
+    from .cli import render
+
+    print(render(Texts(), "cli_settings_invalid", {"error": str(e)}), file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     _robust_streams()
     args = _parser().parse_args(argv)
-    settings = Settings.load()
-    quiet = args.command in QUIET or (args.command is None and not settings.bot_token)
+    try:
+        settings = Settings.load()
+    except SettingsError as e:
+        return _settings_invalid(e)
+    token = settings.bot_token.get_secret_value()
+    quiet = args.command in QUIET or (args.command is None and not token)
     setup_logging(
-        "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level,
-        settings.bot_token,
+        "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level, token
     )
-    command = args.command or ("run" if settings.bot_token else "console")
+    command = args.command or ("run" if token else "console")
     debug = settings.log_level == "DEBUG"
     try:
         return _dispatch(command, args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as e:
+        from dialogs.policy import PolicyError
         from dialogs.texts import Texts
 
         from .cli import StartupError, render
@@ -116,8 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, StartupError):
             print(render(texts, e.template, e.context), file=sys.stderr)
             return e.code
+        if isinstance(e, PolicyError):  # an operator's edit of policy.toml, each bad key named
+            error = "; ".join(e.problems)
+            print(
+                render(texts, "cli_policy_invalid", {"path": e.path, "error": error}),
+                file=sys.stderr,
+            )
+            return 2
         # not foreseen: still one line, the cause named; LOG_LEVEL=DEBUG shows where
-        error = redact(f"{type(e).__name__}: {e}".splitlines()[0][:300], settings.bot_token)
+        error = redact(f"{type(e).__name__}: {e}".splitlines()[0][:300], token)
         print(render(texts, "cli_unexpected", {"error": error}), file=sys.stderr)
         return 1
 

@@ -1,5 +1,5 @@
 """The operator's commands that need no Telegram (migrate, import-owners, lint-templates) and what
-every command shares: a failure is one clear line from templates_zh/cli_*.j2, the database is
+every command shares: a failure is one clear line from templates_zh/cli/, the database is
 migrated, opened and closed. Nothing here imports aiogram, so these answer at once."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .settings import Settings
 
 
 class StartupError(Exception):
-    """A failure the operator can fix: said in one line (a cli_*.j2 template), exit `code`."""
+    """A failure the operator can fix: said in one line (templates_zh/cli/), exit `code`."""
 
     def __init__(self, template: str, code: int = 1, **context: Any):
         super().__init__(template)

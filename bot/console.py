@@ -8,7 +8,6 @@ takes up the conversation where it stopped instead of starting over."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import html
 import re
 import sys
@@ -129,7 +128,7 @@ async def console_command(settings: Settings) -> None:
     from .cli import migrate_database
     from .factory import build_app
 
-    settings = dataclasses.replace(settings, database_url=settings.console_database_url)
+    settings = settings.model_copy(update={"database_url": settings.console_database_url})
     await migrate_database(settings.database_url)
     app = build_app(settings)
     try:

@@ -7,15 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desk.commands import ClaimHandoff
 from dialogs.clock import Clock
 from dialogs.engine import Engine
-from dialogs.events import Inbound, Reply, StepResult
+from dialogs.events import (
+    AlertAgents,
+    Effect,
+    HandoffClosed,
+    HandoffRequested,
+    Inbound,
+    RelayToAgents,
+    Reply,
+    StepResult,
+    SurveyAnswered,
+    TicketChanged,
+    TicketFiled,
+)
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
+from .desk.callbacks import pack
 from .desk.context import PRIORITY_OWNER
 from .rendering import merge, payloads
 
@@ -45,49 +59,72 @@ class ConversationService:
         self, uow: UnitOfWork, result: StepResult, chat_id: str, account_id: int
     ) -> None:
         """What the step asked of the agents' side: cards, notes, relays, handoff endings."""
+        for effect in result.effects:
+            await self._carry_out(uow, effect, chat_id, account_id)
+
+    async def _carry_out(self, uow: UnitOfWork, effect: Effect, chat_id: str, account_id: int):
         from .desk import cards, relay
 
         desk = self.desk
-        for e in result.effects:
-            data = e.data
-            if e.kind == "survey_comment":
-                from .followups import survey
-
-                await survey.comment(desk, uow, account_id, data["survey_id"], data["text"])
-            elif e.kind == "relay":
-                await relay.relay_owner_message(desk, uow, chat_id, account_id, data)
-            elif e.kind == "handoff_closed":
+        match effect:
+            case TicketFiled() | TicketChanged():
+                # the one card: rendered here from the ticket as stored (agent_card.j2)
+                ticket = await uow.cases.ticket(effect.ticket_id)
+                if ticket is None:
+                    return
+                if isinstance(effect, TicketChanged):
+                    await cards.refresh_card(desk, uow, ticket)
+                else:
+                    await cards.post_card(desk, uow, ticket)
+            case AlertAgents(reply=reply, ticket_id=ticket_id):
+                await desk.to_agents(
+                    uow, reply.template, reply.context, purpose=effect.purpose, ticket_id=ticket_id
+                )
+                if effect.supervisors:
+                    await desk.to_supervisors(
+                        uow, reply.template, reply.context, ticket_id=ticket_id
+                    )
+            case HandoffRequested(note=note, handoff_id=handoff_id):
+                await desk.to_agents(
+                    uow,
+                    note.template,
+                    note.context,
+                    rows=[[("agent_btn_claim", pack(ClaimHandoff(handoff_id)))]],
+                    purpose="handoff",
+                    ref={"handoff_id": handoff_id, "account_id": effect.account_id},
+                )
+            case RelayToAgents():
+                await relay.relay_owner_message(desk, uow, chat_id, account_id, asdict(effect))
+            case HandoffClosed():
                 await desk.to_agents(
                     uow,
                     "agent_takeover_ended",
-                    {
-                        "salutation": data.get("salutation", ""),
-                        "agent": "",
-                        "by": data.get("by", "owner"),
-                    },
+                    {"salutation": effect.salutation, "agent": "", "by": effect.by},
                 )
-            elif e.kind == "agent_message" and data.get("purpose") == "card":
-                ticket = await uow.desk.ticket(data["ticket_id"])
-                if ticket is not None:
-                    if data.get("update"):
-                        await cards.refresh_card(desk, uow, ticket)
-                    else:
-                        await cards.post_card(desk, uow, ticket)
-            elif e.kind == "agent_message":
-                reply = data["reply"]
-                await desk.to_agents(
-                    uow,
-                    reply.template,
-                    reply.context,
-                    rows=data.get("buttons"),
-                    purpose=data.get("purpose", "alert"),
-                    ref=data.get("ref"),
-                    ticket_id=data.get("ticket_id"),
-                )
-                if data.get("supervisors"):
-                    await desk.to_supervisors(
-                        uow, reply.template, reply.context, ticket_id=data.get("ticket_id")
-                    )
+            case SurveyAnswered():
+                from .followups import survey
+
+                await survey.on_answered(desk, uow, effect)
+            case _:
+                # an effect nobody carries out would be a promise silently dropped
+                raise TypeError(f"no consumer for the effect {type(effect).__name__}")
+
+    async def _agents_view(self, uow: UnitOfWork, result: StepResult) -> list[Reply]:
+        """What the agents' group is shown for this step, for a channel that prints it (the
+        console): the same card the group gets, and the notes."""
+        from .desk import cards
+
+        shown: list[Reply] = []
+        for effect in result.effects:
+            match effect:
+                case TicketFiled() | TicketChanged() if self.desk is not None:
+                    ticket = await uow.cases.ticket(effect.ticket_id)
+                    if ticket is not None:
+                        context = await cards.card_context(self.desk, uow, ticket)
+                        shown.append(Reply("agent_card", {"now": self.clock.now(), **context}))
+                case AlertAgents(reply=reply) | HandoffRequested(note=reply):
+                    shown.append(reply)
+        return shown
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -150,7 +187,6 @@ class ConversationService:
             await uow.accounts.save_conversation(conv, state, now)
             outcome = Outcome(result)
             owner_payloads = merge([p for r in result.replies for p in payloads(r, self.texts)])
-            agent_replies = [e.data["reply"] for e in result.effects if e.kind == "agent_message"]
             if result.durable and use_outbox:
                 for p in owner_payloads:
                     outcome.outbox_ids.append(
@@ -161,6 +197,7 @@ class ConversationService:
             if use_outbox and self.desk is not None and result.effects:
                 await self._desk_effects(uow, result, chat_id, conv.account_id)
                 outcome.desk_rows = True
-            outcome.agent_replies = agent_replies
+            if not use_outbox:
+                outcome.agent_replies = await self._agents_view(uow, result)
             await uow.commit()
         return outcome

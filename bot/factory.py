@@ -45,7 +45,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> App:
     texts = Texts(settings.service_tz)
     policy = Policy.load(settings.policy_file or None)
     engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
-    desk = Desk(texts, policy, clock, engine, settings.agent_chat_id)
+    desk = Desk(texts, policy, clock, engine, settings.agent_chat)
     conversations = ConversationService(sm, engine, texts, clock, desk)
     return App(settings, db, sm, texts, policy, engine, conversations, clock, desk)
 
@@ -54,7 +54,11 @@ def build_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML"),
+    )
 
 
 def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, OutboxSender]:
@@ -62,7 +66,7 @@ def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, 
         app.sessionmaker,
         bot,
         app.clock,
-        group_chat_id=app.settings.agent_chat_id,
+        group_chat_id=app.settings.agent_chat,
         texts=app.texts,
         **sender_options,
     )
@@ -76,6 +80,6 @@ def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, 
         sessionmaker=app.sessionmaker,
     )
     dp.include_router(owner.make_router())
-    if app.settings.agent_chat_id:
-        dp.include_router(agents.make_router(app.settings.agent_chat_id))
+    if app.settings.agent_chat:
+        dp.include_router(agents.make_router(app.settings.agent_chat))
     return dp, sender

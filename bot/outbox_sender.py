@@ -19,9 +19,11 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
 
+from desk.commands import Take
 from dialogs.clock import Clock
 from storage.uow import UnitOfWork
 
+from .desk.callbacks import pack
 from .rate_limit import TokenBucket, WindowLimiter
 
 log = logging.getLogger(__name__)
@@ -67,12 +69,7 @@ class OutboxSender:
         self.per_chat = TokenBucket(chat_rate, chat_burst, rate_clock)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
         self._resume_at = None
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
+        self.poll_seconds = poll_seconds  # how often deliver_left_over runs (bot/jobs.py)
 
     async def deliver(self, ids: list[int] | None = None, min_age: timedelta | None = None) -> int:
         """Send what is due (or just `ids`); returns how many were sent."""
@@ -143,7 +140,7 @@ class OutboxSender:
                     if outcome is None:
                         await uow.outbox.mark_sent(row.id, now, message_id)
                         if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
-                            await uow.desk.set_card_message(row.ticket_id, message_id)
+                            await uow.cases.set_card_message(row.ticket_id, message_id)
                         sent += 1
                     elif outcome[0] == "hold":
                         # not the message's fault: back to pending, due now, the try not counted;
@@ -182,7 +179,7 @@ class OutboxSender:
         tickets = [
             t
             for t in [
-                await uow.desk.ticket(r.ticket_id, lock=False)
+                await uow.cases.ticket(r.ticket_id, lock=False)
                 for r in [row, *waiting]
                 if r.ticket_id
             ]
@@ -197,7 +194,7 @@ class OutboxSender:
                 [
                     {
                         "text": f"{self.texts.button('agent_btn_take')} {t.number}",
-                        "callback_data": f"d:take:{t.id}",
+                        "callback_data": pack(Take(t.id)),
                     }
                 ]
                 for t in tickets[:20]
@@ -253,24 +250,11 @@ class OutboxSender:
         if ticket_id is None:
             return None
         async with UnitOfWork(self.sessionmaker) as uow:
-            t = await uow.desk.ticket(ticket_id, lock=False)
+            t = await uow.cases.ticket(ticket_id, lock=False)
             return t.card_message_id if t is not None else None
 
-    async def run(self) -> None:
-        """Background loop: rows left by a crash or waiting on retry_after go out here."""
-        while not self._stopping:
-            try:
-                # rows a handler is about to send itself are left to it for a moment, so one
-                # chat's messages keep their order
-                await self.deliver(min_age=timedelta(seconds=2))
-            except Exception:
-                log.exception("outbox loop error")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+    async def deliver_left_over(self) -> int:
+        """The background job: rows left by a crash or waiting on retry_after go out here."""
+        # rows a handler is about to send itself are left to it for a moment, so one chat's
+        # messages keep their order
+        return await self.deliver(min_age=timedelta(seconds=2))

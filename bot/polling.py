@@ -1,4 +1,4 @@
-"""`python -m bot run`: long polling, the outbox sender, the follow-up scheduler, the desk ticker.
+"""`python -m bot run`: long polling, and the background jobs beside it (bot/jobs.py).
 
 Nothing is sent before getMe has accepted the token (bot/startup.py): the sender and the
 background jobs start only then, so a bad token never turns pending messages into failures."""
@@ -8,15 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 
 from aiogram import Dispatcher
 
-from storage.uow import UnitOfWork
-
 from .cli import StartupError, migrate_database
 from .factory import build_app, build_dispatcher
-from .followups.scheduler import Scheduler, SchedulerLocked, SqliteSchedulerLock
+from .followups.scheduler import SchedulerLocked, SqliteSchedulerLock
+from .jobs import background_jobs
 from .settings import Settings
 from .startup import RETRY_DELAYS, make_bot, wait_for_telegram
 
@@ -55,36 +53,11 @@ async def run_polling(
 async def _serve(settings: Settings, bot, handle_signals: bool, on_ready) -> None:
     app = build_app(settings)
     dp, sender = build_dispatcher(app, bot)
-    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=sender.wake)
-    sender_task = asyncio.create_task(sender.run())
-    ticker_task = asyncio.create_task(_desk_ticker(app, sender))
-    scheduler_task = asyncio.create_task(scheduler.run())
     try:
-        log.info("bot starting (long polling)")
-        if on_ready is not None:
-            on_ready(dp)
-        await dp.start_polling(bot, handle_signals=handle_signals)
+        async with background_jobs(app, sender):
+            log.info("bot starting (long polling)")
+            if on_ready is not None:
+                on_ready(dp)
+            await dp.start_polling(bot, handle_signals=handle_signals)
     finally:
-        sender.stop()
-        scheduler.stop()
-        ticker_task.cancel()
-        scheduler_task.cancel()
-        await sender_task
         await app.db.dispose()
-
-
-async def _desk_ticker(app, sender, every: float = 20.0) -> None:
-    """Owners left waiting for a person get their polite update (bot/desk/relay.py)."""
-    from .desk.relay import nudge_waiting
-
-    while True:
-        try:
-            async with UnitOfWork(app.sessionmaker) as uow:
-                nudged = await nudge_waiting(app.desk, uow)
-                await uow.accounts.prune_updates(app.clock.now() - timedelta(days=2))
-                await uow.commit()
-                if nudged:
-                    sender.wake()
-        except Exception:
-            log.exception("desk ticker error")
-        await asyncio.sleep(every)

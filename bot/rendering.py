@@ -55,7 +55,7 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     elif reply.rows:
         markup = {
             "inline_keyboard": [
-                [{"text": c.label, "callback_data": CALLBACK_PREFIX + c.value} for c in row]
+                [{"text": c.label, "callback_data": _callback(reply, c.value)} for c in row]
                 for row in reply.rows
             ]
         }
@@ -64,6 +64,11 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     if markup is not None:
         out[-1]["reply_markup"] = markup
     return out
+
+
+def _callback(reply: Reply, value: str) -> str:
+    # a standing button's value is its own pointer (a survey's answer), checked when pressed
+    return value if reply.standing else CALLBACK_PREFIX + value
 
 
 def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -97,29 +97,29 @@ def _same_worker(w, args: argparse.Namespace) -> bool:
 
 async def _agents(uow, args: argparse.Namespace, ctx: dict) -> None:
     if args.op == "add":
-        for a in await uow.desk.agents():
+        for a in await uow.staff.agents():
             if a.telegram_user_id == args.telegram_user_id:
                 raise StartupError("cli_agent_duplicate", item=_snapshot(a))
         now = SystemClock().now()
-        ctx["item"] = await uow.desk.add_agent(args.telegram_user_id, args.name, args.role, now)
+        ctx["item"] = await uow.staff.add_agent(args.telegram_user_id, args.name, args.role, now)
     elif args.op == "remove":
-        ctx["ok"] = await uow.desk.remove_agent(args.telegram_user_id)
+        ctx["ok"] = await uow.staff.remove_agent(args.telegram_user_id)
     elif args.op == "duty":
-        ctx["ok"] = await uow.desk.set_on_duty(args.telegram_user_id, args.state == "on")
-    ctx["agent_list"] = await uow.desk.agents()
+        ctx["ok"] = await uow.staff.set_on_duty(args.telegram_user_id, args.state == "on")
+    ctx["agent_list"] = await uow.staff.agents()
 
 
 async def _workers(uow, args: argparse.Namespace, ctx: dict) -> None:
     if args.op == "add":
-        for w in await uow.desk.workers(args.department):
+        for w in await uow.staff.workers(args.department):
             if _same_worker(w, args):
                 raise StartupError("cli_worker_duplicate", item=_snapshot(w))
-        ctx["item"] = await uow.desk.add_worker(
+        ctx["item"] = await uow.staff.add_worker(
             args.department, args.name, args.phone, args.telegram_id
         )
     elif args.op == "remove":
-        ctx["ok"] = await uow.desk.remove_worker(args.worker_id)
-    ctx["worker_list"] = await uow.desk.workers(args.department if args.op == "list" else None)
+        ctx["ok"] = await uow.staff.remove_worker(args.worker_id)
+    ctx["worker_list"] = await uow.staff.workers(args.department if args.op == "list" else None)
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

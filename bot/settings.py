@@ -1,60 +1,103 @@
-"""Deployment settings from the environment and an optional .env; safe defaults but the token."""
+"""Deployment settings from the environment and an optional .env; safe defaults but the token.
+
+Checked when loaded: a value that cannot be used (AGENT_CHAT_ID that is not a number, an unknown
+SERVICE_TZ, a POLICY_FILE that is not there) stops the start with a line naming the variable,
+instead of failing later in a handler. The token is a secret: it shows as ****** in any repr,
+log line or error, and is read out only where the Bot is built."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import FilePath, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
+class SettingsError(ValueError):
+    """The environment cannot be used as set; the message names each variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    bot_token: str = ""
+class Settings(BaseSettings):
+    # each field is read from the variable of the same name in capitals (BOT_TOKEN, …)
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        env_ignore_empty=True,
+        env_file_encoding="utf-8",
+        hide_input_in_errors=True,
+    )
+
+    bot_token: SecretStr = SecretStr("")
+    # another Bot API server (a local one, or a test server)
     telegram_api_url: str = ""
     database_url: str = "sqlite+aiosqlite:///data/wuye.sqlite3"
-    agent_chat_id: str = ""
+    # the agents' Telegram group; none: the bot serves owners only
+    agent_chat_id: int | None = None
     service_tz: str = "Asia/Shanghai"
-    log_level: str = "INFO"
-    policy_file: str = ""
+    log_level: LogLevel = "INFO"
+    policy_file: FilePath | None = None
     # the offline console keeps its own file: test tickets tried there never reach the real
     # bot's outbox, follow-ups or agents' group (DATABASE_URL is not used by the console)
     console_database_url: str = "sqlite+aiosqlite:///data/console.sqlite3"
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("should start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("service_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"no time zone {value!r}") from None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):
+        # Settings(...) holds what it is given and nothing else, so a test or a bench never
+        # picks up the operator's real .env or AGENT_CHAT_ID; load() reads the environment
+        return (init_settings,)
+
     @classmethod
     def load(
-        cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+        cls, env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
     ) -> Settings:
-        merged = {
-            **(_read_dotenv(dotenv) if dotenv else {}),
-            **(env if env is not None else os.environ),
-        }
+        """From the environment (or `env` in its place), over the .env file when there is one."""
+        values: dict[str, object] = {}
+        if dotenv is not None:
+            values |= DotEnvSettingsSource(cls, env_file=dotenv)()
+        environ = os.environ if env is None else env
+        for name in cls.model_fields:
+            value = environ.get(name.upper(), "")
+            if value.strip():
+                values[name] = value
+        try:
+            return cls(**values)
+        except ValidationError as e:
+            problems = [
+                f"{'.'.join(map(str, err['loc'])).upper()}: "
+                + err["msg"].removeprefix("Value error, ")
+                for err in e.errors()
+            ]
+            raise SettingsError("; ".join(problems)) from None
 
-        def get(name: str, default: str) -> str:
-            return (merged.get(name) or default).strip()
-
-        return cls(
-            bot_token=get("BOT_TOKEN", ""),
-            telegram_api_url=get("TELEGRAM_API_URL", "").rstrip("/"),
-            database_url=get("DATABASE_URL", cls.database_url),
-            agent_chat_id=get("AGENT_CHAT_ID", ""),
-            service_tz=get("SERVICE_TZ", cls.service_tz),
-            log_level=get("LOG_LEVEL", "INFO").upper(),
-            policy_file=get("POLICY_FILE", ""),
-            console_database_url=get("CONSOLE_DATABASE_URL", cls.console_database_url),
-        )
-
-    def __repr__(self) -> str:  # the token never reaches a log line, even through repr
-        return f"Settings(database_url={self.database_url!r}, agent_chat_id={self.agent_chat_id!r})"
+    @property
+    def agent_chat(self) -> str:
+        """The agents' chat as the outbox names chats (text); empty when there is none."""
+        return "" if self.agent_chat_id is None else str(self.agent_chat_id)

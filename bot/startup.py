@@ -69,13 +69,13 @@ async def _ask(bot: Bot, settings: Settings, delays, sleep) -> User:
         except TelegramRetryAfter as e:
             reason, pause = "429", max(float(e.retry_after), delay or 0)
         except (TelegramNetworkError, TelegramServerError) as e:
-            reason, pause = redact(first_line(e), settings.bot_token), delay or 0
+            reason, pause = redact(first_line(e), settings.bot_token.get_secret_value()), delay or 0
         except TelegramAPIError as e:  # 404 and the like: the server is not a Bot API server
             raise StartupError(
                 "cli_telegram_refused",
                 code=2,
                 server=server,
-                error=redact(e.message, settings.bot_token),
+                error=redact(e.message, settings.bot_token.get_secret_value()),
             ) from e
         if delay is None:
             raise StartupError(

@@ -9,13 +9,11 @@ from .clock import Clock
 from .events import Inbound, StepResult
 from .flows import complaint as complaint_flow
 from .flows import emergency as emergency_flow
-from .flows import human as human_flow
-from .flows import menu as menu_flow
-from .flows import start as start_flow
 from .policy import Policy, load_cues
 from .ports import Ports
 from .session import Session
-from .steps import STEPS, reprompt
+from .state import ConversationState
+from .steps import EVENTS, STEPS, enter, give_way, reprompt
 
 # Flow-wide checks before a step sees the input (emergencies are checked before these, anywhere)
 INTERCEPTS = {"complaint": complaint_flow.intercept}
@@ -36,7 +34,7 @@ class Engine:
         self.tz = tz
         self.cues = cues or load_cues()
 
-    def session(self, state: dict[str, Any], account_id: int, ports: Ports) -> Session:
+    def session(self, state: ConversationState, account_id: int, ports: Ports) -> Session:
         return Session(
             state,
             account_id=account_id,
@@ -51,10 +49,13 @@ class Engine:
     async def step(
         self, state: dict[str, Any], ev: Inbound, account_id: int, ports: Ports
     ) -> StepResult:
-        s = self.session(state, account_id, ports)
-        had_reply_keyboard = state.get("reply_kb", False)
+        """`state` is the stored form (a dict, as kept in the database): loaded, changed by this
+        step alone, and written back in place."""
+        s = self.session(ConversationState.from_dict(state), account_id, ports)
+        had_reply_keyboard = s.state.reply_keyboard
         await self._run(s, ev)
         self._settle_reply_keyboard(s, had_reply_keyboard)
+        _store(s.state, state)
         return StepResult(s.replies, s.effects, s.alert, s.durable)
 
     async def resume(
@@ -62,52 +63,49 @@ class Engine:
     ) -> StepResult | None:
         """A channel coming back (the console relaunched): the current question asked again,
         nothing given so far lost. None when no dialog is under way (a /start greets instead)."""
-        s = self.session(state, account_id, ports)
+        s = self.session(ConversationState.from_dict(state), account_id, ports)
         if s.where not in STEPS:
             return None
-        had_reply_keyboard = state.get("reply_kb", False)
+        had_reply_keyboard = s.state.reply_keyboard
         await reprompt(s)
         self._settle_reply_keyboard(s, had_reply_keyboard)
+        _store(s.state, state)
         return StepResult(s.replies, s.effects, s.alert, s.durable)
 
     @staticmethod
     def _settle_reply_keyboard(s: Session, had: bool) -> None:
         """The contact button is a reply keyboard: remove it with the first plain message after."""
         if any(r.request_contact for r in s.replies):
-            s.state["reply_kb"] = True
+            s.state.reply_keyboard = True
             return
         if had:
             for r in s.replies:
                 if not r.rows:
                     r.remove_keyboard = True
-                    s.state["reply_kb"] = False
+                    s.state.reply_keyboard = False
                     break
 
     async def _run(self, s: Session, ev: Inbound) -> None:
+        outside = EVENTS.get(ev.kind)
+        if outside is not None:
+            # raised from outside the chat (a survey, a takeover): never a step's answer
+            await outside(s, ev)
+            return
+        if self._gives_way(s, ev):
+            await give_way(s, ev)
         if ev.kind == "command":
             await self._command(s, ev)
             return
         # Safety first, wherever the owner is: the menu, the start, a complaint, 补充, a survey
         # comment, the human-agent queue (DOMAIN.md: gas, trapped, fire, a serious leak, sparks).
         if await emergency_flow.intercept(s, ev):
-            survey_id = s.state.pop("survey_comment", None)
-            if survey_id:
-                # the words were a survey comment too: kept there as well as on the ticket
-                s.effect("survey_comment", survey_id=survey_id, text=ev.text)
             return
-        if s.state.get("survey_comment") and s.state["flow"] != "human":
-            # the survey's optional comment: the next words the owner types are it
-            survey_id = s.state.pop("survey_comment")
-            if ev.kind == "text":
-                s.effect("survey_comment", survey_id=survey_id, text=ev.text)
-                s.durable = True
-                return
         st = STEPS.get(s.where)
         if st is None:
-            await start_flow.on_start(s)
+            await enter(s, "start")
             return
 
-        intercept = INTERCEPTS.get(s.state["flow"])
+        intercept = INTERCEPTS.get(s.state.flow)
         if intercept is not None and await intercept(s, ev):
             return
 
@@ -152,9 +150,7 @@ class Engine:
 
         # Media where it is not the answer: kept for the next ticket, never silently dropped.
         if ev.kind in ("photo", "voice", "other") and ev.file_id:
-            s.state.setdefault("pending_attachments", []).append(
-                {"kind": ev.kind, "file_id": ev.file_id}
-            )
+            s.state.pending_attachments.append({"kind": ev.kind, "file_id": ev.file_id})
             s.say(f"bad_{ev.kind}_kept")
         elif ev.kind == "contact":
             s.say("bad_contact_here")
@@ -164,23 +160,34 @@ class Engine:
             s.say("bad_unsupported")
         await reprompt(s)
 
+    @staticmethod
+    def _gives_way(s: Session, ev: Inbound) -> bool:
+        """A step on top of where the owner was takes only its own answer; anything else, and
+        an emergency in words, is handled from where the owner was (see Step.leave)."""
+        st = STEPS.get(s.where)
+        if st is None or st.leave is None:
+            return False
+        if ev.kind not in st.accepts:
+            return True
+        return ev.kind in ("text", "photo") and emergency_flow.detect(s, ev.text) is not None
+
     async def _command(self, s: Session, ev: Inbound) -> None:
         cmd = ev.text.split()[0].split("@")[0].lower() if ev.text.strip() else ""
-        if s.state["flow"] == "human":
+        if s.state.flow == "human":
             # a person is on the other side: /cancel and /menu leave, anything else is theirs
             if cmd in ("/cancel", "/menu"):
-                await human_flow.end_by_owner(s)
+                await enter(s, "human.leave")
             else:
                 await STEPS[s.where].handle(
                     s, Inbound("text", text=ev.text, message_id=ev.message_id), None
                 )
             return
         if cmd == "/start":
-            await start_flow.on_start(s)
+            await enter(s, "start")
         elif cmd == "/menu":
-            await menu_flow.show_menu(s, pause=True)
+            await enter(s, "menu.show", pause=True)
         elif cmd == "/cancel":
-            await menu_flow.cancel(s)
+            await enter(s, "menu.cancel")
         elif cmd == "/help":
             s.say("help")
             await reprompt(s)
@@ -189,4 +196,9 @@ class Engine:
             if s.where in STEPS:
                 await reprompt(s)
             else:
-                await start_flow.on_start(s)
+                await enter(s, "start")
+
+
+def _store(conv: ConversationState, stored: dict[str, Any]) -> None:
+    stored.clear()
+    stored.update(conv.to_dict())

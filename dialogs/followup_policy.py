@@ -1,15 +1,17 @@
-"""When follow-ups fall due, as pure functions of the policy and a local time (DOMAIN.md 回访):
-urgent repair right after completion, ordinary repair the next morning, complaint within 24
-hours, a leak re-checked after 3 days, routine services at most once a quarter; SLA reminders at
-80% of the promised time on the working calendar; nothing but urgent matters in quiet hours."""
+"""When follow-ups fall due, as pure functions of the follow-up rules, the working calendar and a
+local time (DOMAIN.md 回访): urgent repair right after completion, ordinary repair the next
+morning, complaint within 24 hours, a leak re-checked after 3 days, routine services at most once
+a quarter; SLA reminders at 80% of the promised time on the working calendar; nothing but urgent
+matters in quiet hours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from .policy import Policy
+from .calendar import WorkingCalendar
+from .policy_file import FollowUpRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,27 +23,24 @@ class Due:
 
 
 class FollowUpPolicy:
-    def __init__(self, policy: Policy):
-        raw = policy.raw.get("followup", {})
-        self.p = policy
-        self.urgent_minutes = int(raw.get("urgent_repair_survey_minutes", 30))
-        self.ordinary_at = time.fromisoformat(raw.get("ordinary_repair_survey_at", "09:00"))
-        self.complaint_hours = float(raw.get("complaint_survey_hours", 4))
-        self.leak_days = int(raw.get("leak_recheck_days", 3))
-        self.leak_categories = set(raw.get("leak_categories", ["water"]))
-        self.routine_departments = set(raw.get("routine_departments", []))
-        self.routine_days = int(raw.get("routine_survey_days", 90))
-        self.reminder_hours = float(raw.get("survey_reminder_hours", 24))
-        self.expire_hours = float(raw.get("survey_expire_hours", 48))
-        self.callback_minutes = int(raw.get("bad_review_callback_minutes", 60))
-        self.improvement_days = int(raw.get("improvement_check_days", 3))
-        self.quiet_start = time.fromisoformat(raw.get("quiet_start", "21:00"))
-        self.quiet_end = time.fromisoformat(raw.get("quiet_end", "08:00"))
-        self.sla_ratio = float(raw.get("sla_warn_ratio", 0.8))
+    def __init__(self, rules: FollowUpRules, calendar: WorkingCalendar):
+        self.calendar = calendar
+        self.urgent_minutes = rules.urgent_repair_survey_minutes
+        self.ordinary_at = rules.ordinary_repair_survey_at
+        self.complaint_hours = rules.complaint_survey_hours
+        self.leak_days = rules.leak_recheck_days
+        self.leak_categories = set(rules.leak_categories)
+        self.routine_departments = set(rules.routine_departments)
+        self.routine_days = rules.routine_survey_days
+        self.reminder_hours = rules.survey_reminder_hours
+        self.expire_hours = rules.survey_expire_hours
+        self.callback_minutes = rules.bad_review_callback_minutes
+        self.improvement_days = rules.improvement_check_days
+        self.sla_ratio = rules.sla_warn_ratio
         # completion is watched this long after the promised arrival (urgent: plain minutes)
         self.complete_minutes = {
-            True: int(raw.get("sla_complete_urgent_minutes", 120)),
-            False: int(raw.get("sla_complete_minutes", 240)),
+            True: rules.sla_complete_urgent_minutes,
+            False: rules.sla_complete_minutes,
         }
 
     # --- after completion -----------------------------------------------------------------------
@@ -81,17 +80,11 @@ class FollowUpPolicy:
 
     # --- quiet hours ------------------------------------------------------------------------------
     def in_quiet_hours(self, local: datetime) -> bool:
-        t = local.time()
-        if self.quiet_start <= self.quiet_end:
-            return self.quiet_start <= t < self.quiet_end
-        return t >= self.quiet_start or t < self.quiet_end
+        return self.calendar.in_quiet_hours(local)
 
     def defer_quiet(self, local: datetime, urgent: bool = False) -> datetime:
         """The first instant a non-urgent message may go out: the end of quiet hours."""
-        if urgent or not self.in_quiet_hours(local):
-            return local
-        day = local.date() if local.time() < self.quiet_end else local.date() + timedelta(days=1)
-        return datetime.combine(day, self.quiet_end, tzinfo=local.tzinfo)
+        return self.calendar.defer_quiet(local, urgent)
 
     # --- SLA --------------------------------------------------------------------------------------
     def sla(
@@ -116,7 +109,7 @@ class FollowUpPolicy:
                 done_by = (
                     arrive_by + timedelta(minutes=minutes)
                     if urgent
-                    else self.p.add_working_minutes(arrive_by, minutes)
+                    else self.calendar.add_working_minutes(arrive_by, minutes)
                 )
                 stages.append(("complete", done_by))
         out: list[Due] = []
@@ -132,8 +125,8 @@ class FollowUpPolicy:
             span = (deadline - local_start).total_seconds() / 60
             warn = local_start + timedelta(minutes=int(span * self.sla_ratio))
         else:
-            span = self.p.working_minutes_between(local_start, deadline)
-            warn = self.p.add_working_minutes(local_start, int(span * self.sla_ratio))
+            span = self.calendar.working_minutes_between(local_start, deadline)
+            warn = self.calendar.add_working_minutes(local_start, int(span * self.sla_ratio))
         warn = min(warn, deadline)
         return [
             Due("sla_warn", warn, urgent=True, data=data),

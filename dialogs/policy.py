@@ -1,17 +1,22 @@
 """Service policy as data: categories → departments, promised times, working hours.
 
-Loaded from a readable TOML file (dialogs/data/policy.toml by default, POLICY_FILE to replace).
-"""
+Loaded from a readable TOML file (dialogs/data/policy.toml by default, POLICY_FILE to replace)
+and checked against its shape (policy_file.py) before anything uses it."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .calendar import WorkingCalendar
+from .followup_policy import FollowUpPolicy
+from .policy_file import PolicyError, PolicyFile, read_policy_file
 from .slots import Window
+
+__all__ = ["DATA_DIR", "DEFAULT_POLICY_FILE", "Policy", "PolicyError", "Promise", "load_cues"]
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_POLICY_FILE = DATA_DIR / "policy.toml"
@@ -28,50 +33,63 @@ class Promise:
 
 
 class Policy:
-    def __init__(self, raw: dict[str, Any]):
-        self.raw = raw
-        self.service_name: str = raw["service"]["name"]
-        self.hotline: str = raw["service"]["hotline"]
+    def __init__(self, spec: PolicyFile):
+        self.spec = spec
+        self.service_name: str = spec.service.name
+        self.hotline: str = spec.service.hotline
         # the local gas and fire emergency numbers given with the safety advice
-        self.gas_emergency_phone: str = raw["service"].get("gas_emergency_phone", "")
-        self.fire_phone: str = raw["service"].get("fire_phone", "119")
+        self.gas_emergency_phone: str = spec.service.gas_emergency_phone
+        self.fire_phone: str = spec.service.fire_phone
         # emergency kind → the repair category it is filed under (one path, one promise)
-        self.emergencies: dict[str, dict[str, Any]] = dict(raw.get("emergency", {}))
-        wh = raw["working_hours"]
-        self.work_days: set[int] = set(wh.get("days", [1, 2, 3, 4, 5]))
-        self.work_start: time = time.fromisoformat(wh.get("start", "08:00"))
-        self.work_end: time = time.fromisoformat(wh.get("end", "18:00"))
-        self.holidays: set[date] = {date.fromisoformat(d) for d in wh.get("holidays", [])}
-        self.repair_categories: dict[str, dict[str, Any]] = raw["repair_categories"]
-        self.complaint_categories: dict[str, dict[str, Any]] = raw["complaint_categories"]
-        self.home_locations: list[str] = raw["repair_locations"]["home"]
-        self.public_spots: list[str] = raw["repair_locations"]["public_spots"]
-        self.handoff_reply_minutes: int = raw.get("handoff", {}).get("reply_within", 3)
-        desk = raw.get("desk", {})
-        self.grab_urgent: bool = bool(desk.get("grab_urgent", False))
-        self.handoff_wait_minutes: int = int(desk.get("handoff_wait_minutes", 3))
-        self.escalation_reply_hours: int = int(desk.get("escalation_reply_hours", 2))
-        self.urge_interval_minutes: int = int(desk.get("urge_interval_minutes", 30))
+        self.emergencies: dict[str, dict[str, Any]] = {
+            kind: row.model_dump() for kind, row in spec.emergency.items()
+        }
+        wh, fu = spec.working_hours, spec.followup
+        self.calendar = WorkingCalendar(
+            work_days=frozenset(wh.days),
+            work_start=wh.start,
+            work_end=wh.end,
+            holidays=frozenset(wh.holidays),
+            quiet_start=fu.quiet_start,
+            quiet_end=fu.quiet_end,
+        )
+        # 回访, SLA and quiet hours, read from the same file and counted on the same calendar
+        self.followups = FollowUpPolicy(fu, self.calendar)
+        # the flows read categories as plain rows (label, department, example, plans…)
+        self.repair_categories: dict[str, dict[str, Any]] = {
+            key: row.model_dump() for key, row in spec.repair_categories.items()
+        }
+        self.complaint_categories: dict[str, dict[str, Any]] = {
+            key: row.model_dump() for key, row in spec.complaint_categories.items()
+        }
+        self.home_locations: list[str] = list(spec.repair_locations.home)
+        self.public_spots: list[str] = list(spec.repair_locations.public_spots)
+        self.handoff_reply_minutes: int = spec.handoff.reply_within
+        desk = spec.desk
+        self.grab_urgent: bool = desk.grab_urgent
+        self.handoff_wait_minutes: int = desk.handoff_wait_minutes
+        self.escalation_reply_hours: int = desk.escalation_reply_hours
+        self.urge_interval_minutes: int = desk.urge_interval_minutes
         self.departments: list[str] = list(
-            desk.get("departments")
+            desk.departments
             or dict.fromkeys(
-                c["department"]
-                for c in [*self.repair_categories.values(), *self.complaint_categories.values()]
+                c.department
+                for c in [*spec.repair_categories.values(), *spec.complaint_categories.values()]
             )
         )
-        self.eta_choices: list[int] = list(desk.get("eta_choices", [30, 60, 120]))
-        self.progress_steps: list[str] = list(desk.get("progress_steps", []))
-        self.escalation_reasons: list[str] = list(desk.get("escalation_reasons", []))
-        self.delay_step: str = desk.get("delay_step", "")
-        self.pause_steps: list[str] = list(desk.get("pause_steps", []))
-        self.departed_step: str = desk.get("departed_step", "")
-        self.arrived_steps: list[str] = list(desk.get("arrived_steps", []))
-        self.delay_choices: list[int] = list(desk.get("delay_choices", [60, 120, 240]))
+        self.eta_choices: list[int] = list(desk.eta_choices)
+        self.progress_steps: list[str] = list(desk.progress_steps)
+        self.escalation_reasons: list[str] = list(desk.escalation_reasons)
+        self.delay_step: str = desk.delay_step
+        self.pause_steps: list[str] = list(desk.pause_steps)
+        self.departed_step: str = desk.departed_step
+        self.arrived_steps: list[str] = list(desk.arrived_steps)
+        self.delay_choices: list[int] = list(desk.delay_choices)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
-        with open(path or DEFAULT_POLICY_FILE, "rb") as fh:
-            return cls(tomllib.load(fh))
+        """The policy file, checked: a PolicyError names every key it cannot use."""
+        return cls(read_policy_file(Path(path or DEFAULT_POLICY_FILE)))
 
     # --- departments -------------------------------------------------------------------------
     def department(self, kind: str, category: str | None) -> str:
@@ -81,65 +99,36 @@ class Policy:
             table = self.repair_categories if kind == "repair" else self.complaint_categories
             row = table.get(category or "") or list(table.values())[-1]
             return row["department"]
-        return self.raw["consult"]["department"]
+        return self.spec.consult.department
 
     def category_label(self, kind: str, category: str | None) -> str:
         table = self.repair_categories if kind == "repair" else self.complaint_categories
         return table.get(category or "", {}).get("label", category or "")
 
-    # --- working hours -----------------------------------------------------------------------
+    # --- working hours (the calendar's, kept here for the many callers) ----------------------
     def is_working_day(self, d: date) -> bool:
-        return d.isoweekday() in self.work_days and d not in self.holidays
+        return self.calendar.is_working_day(d)
 
     def in_working_hours(self, local: datetime) -> bool:
-        return self.is_working_day(local.date()) and self.work_start <= local.time() < self.work_end
+        return self.calendar.in_working_hours(local)
 
     def next_working_start(self, local: datetime) -> datetime:
-        """The first instant at or after `local` that lies in working hours."""
-        if self.in_working_hours(local):
-            return local
-        day = local.date()
-        if local.time() >= self.work_end or not self.is_working_day(day):
-            day += timedelta(days=1)
-        elif local.time() < self.work_start:
-            pass
-        for _ in range(370):
-            if self.is_working_day(day):
-                return datetime.combine(day, self.work_start, tzinfo=local.tzinfo)
-            day += timedelta(days=1)
-        return local  # a calendar with no working day at all: count plain time
+        return self.calendar.next_working_start(local)
 
     def add_working_minutes(self, local: datetime, minutes: int) -> datetime:
-        """Count `minutes` of working time from `local` (ordinary work waits for opening hours)."""
-        cur = self.next_working_start(local)
-        left = timedelta(minutes=minutes)
-        for _ in range(400):
-            end_today = datetime.combine(cur.date(), self.work_end, tzinfo=cur.tzinfo)
-            room = end_today - cur
-            if left <= room:
-                return cur + left
-            left -= room
-            cur = self.next_working_start(end_today)
-        return cur + left
+        return self.calendar.add_working_minutes(local, minutes)
 
     def working_minutes_between(self, start: datetime, end: datetime) -> int:
-        """Minutes of working time from `start` to `end` (0 when end is not later)."""
-        total = timedelta()
-        cur = self.next_working_start(start)
-        for _ in range(400):
-            if cur >= end:
-                break
-            end_today = datetime.combine(cur.date(), self.work_end, tzinfo=cur.tzinfo)
-            total += min(end_today, end) - cur
-            cur = self.next_working_start(end_today)
-        return int(total.total_seconds() // 60)
+        return self.calendar.working_minutes_between(start, end)
 
     # --- promised times ----------------------------------------------------------------------
     def promise_minutes(self, kind: str, category: str | None, urgent: bool) -> tuple[int, int]:
-        table = self.raw["promise"].get(kind, {})
-        row = table.get(category or "", table.get("default", {}))
-        entry = row.get("urgent" if urgent else "normal") or row.get("normal") or {}
-        return int(entry.get("contact", 60)), int(entry.get("arrive", 0))
+        table = getattr(self.spec.promise, kind, None) or {}
+        row = table.get(category or "") or table.get("default")
+        entry = row and ((row.urgent if urgent else row.normal) or row.normal)
+        if entry is None:
+            return 60, 0
+        return entry.contact, entry.arrive
 
     def promise(
         self,
@@ -168,17 +157,8 @@ class Policy:
 
     @property
     def slots(self) -> dict[str, Any]:
-        return dict(self.raw.get("slots", {}))
-
-    @property
-    def followups(self):
-        """Follow-up timing (回访, SLA, quiet hours) read from the same file."""
-        fp = self.__dict__.get("_followups")
-        if fp is None:
-            from .followup_policy import FollowUpPolicy
-
-            fp = self.__dict__["_followups"] = FollowUpPolicy(self)
-        return fp
+        """Slot buttons (value → day and part of the day) and `named_hour_window`."""
+        return self.spec.slots.model_dump()
 
     def complaint_plans(self, category: str) -> list[dict[str, str]]:
         return list(self.complaint_categories.get(category, {}).get("plans", []))

@@ -51,6 +51,11 @@ class TicketEventView:
     note: str
 
 
+# A ticket's statuses that still await work (the owner may add to, urge or withdraw it). Defined
+# once, here in the lowest layer: desk/ (the state machine), storage/ and bot/ import it.
+OPEN_STATUSES = ("new", "accepted", "dispatched", "in_progress")
+
+
 @dataclass(slots=True)
 class TicketView:
     id: int
@@ -126,7 +131,37 @@ class UrgeResult:
 
 
 @dataclass(slots=True)
+class SurveyView:
+    """One 回访 as the survey flow works on it: its answers so far and the ticket it is about."""
+
+    id: int
+    ticket_id: int
+    account_id: int
+    kind: str  # survey / recheck / improvement / routine
+    state: str  # open / answered / no_answer
+    step: str  # overall / speed / attitude / solved / comment / done
+    ticket_number: str
+    handler_name: str
+    # the owner already answered 已解决 on the completion message: not asked again
+    owner_confirmed: bool = False
+    overall: int | None = None
+    speed: int | None = None
+    attitude: int | None = None
+    solved: bool | None = None
+    comment: str = ""
+    mood: str = ""
+    answered_at: datetime | None = None
+
+
+class Surveys(Protocol):
+    async def get(self, survey_id: int) -> SurveyView | None: ...
+    async def save(self, survey: SurveyView) -> None:
+        """Store its step, answers, state, mood and answered time."""
+
+
+@dataclass(slots=True)
 class Ports:
     registry: Registry
     tickets: Tickets
     handoffs: Handoffs
+    surveys: Surveys

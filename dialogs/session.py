@@ -1,12 +1,5 @@
-"""One step of one conversation: the state being worked on, the replies and effects produced.
-
-Conversation state is a small JSON-able dict, so it survives restarts and serves every channel:
-  flow, step   where the owner is
-  d            what this dialog has collected so far
-  nonce        changes with every prompt that has buttons: older buttons are stale
-  choices      the values behind the current buttons, by index (never trusted from the client)
-  profile      who the owner is and which unit (kept across dialogs)
-"""
+"""One step of one conversation: the state being worked on (a ConversationState, see
+state.py), the replies and effects produced."""
 
 from __future__ import annotations
 
@@ -19,6 +12,7 @@ from .clock import Clock
 from .events import Choice, Effect, Reply
 from .policy import Policy
 from .ports import Ports
+from .state import ConversationState
 
 
 def _bare(text: str) -> str:
@@ -28,7 +22,7 @@ def _bare(text: str) -> str:
 class Session:
     def __init__(
         self,
-        state: dict[str, Any],
+        state: ConversationState,
         *,
         account_id: int,
         ports: Ports,
@@ -39,12 +33,6 @@ class Session:
         tz: str,
     ):
         self.state = state
-        state.setdefault("flow", "start")
-        state.setdefault("step", "new")
-        state.setdefault("d", {})
-        state.setdefault("nonce", 0)
-        state.setdefault("choices", [])
-        state.setdefault("profile", {})
         self.account_id = account_id
         self.ports = ports
         self.policy = policy
@@ -60,22 +48,22 @@ class Session:
     # --- state --------------------------------------------------------------------------------
     @property
     def d(self) -> dict[str, Any]:
-        return self.state["d"]
+        return self.state.data
 
     @property
     def profile(self) -> dict[str, Any]:
-        return self.state["profile"]
+        return self.state.profile
 
     @property
     def where(self) -> str:
-        return f"{self.state['flow']}.{self.state['step']}"
+        return self.state.where
 
     def set_step(self, flow: str, step: str) -> None:
-        self.state["flow"], self.state["step"] = flow, step
+        self.state.flow, self.state.step = flow, step
 
     def reset_dialog(self) -> None:
-        self.state["d"] = {}
-        self.state["choices"] = []
+        self.state.data = {}
+        self.state.choices = []
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -103,27 +91,35 @@ class Session:
 
     def ask(self, template: str, options: list[list[tuple[str, str]]], **ctx: Any) -> Reply:
         """A prompt with buttons: rows of (label, value). Earlier buttons become stale."""
-        self.state["nonce"] = (self.state["nonce"] + 1) % 1_000_000
+        self.state.nonce = (self.state.nonce + 1) % 1_000_000
         values: list[str] = []
         rows: list[list[Choice]] = []
         for row in options:
             out = []
             for label, value in row:
-                out.append(Choice(label, f"{self.state['nonce']}:{len(values)}"))
+                out.append(Choice(label, f"{self.state.nonce}:{len(values)}"))
                 values.append(value)
             rows.append(out)
-        self.state["choices"] = values
-        self.state["labels"] = [c.label for row in rows for c in row]
+        self.state.choices = values
+        self.state.labels = [c.label for row in rows for c in row]
         reply = self.say(template, **ctx)
         reply.rows = rows
         return reply
 
-    def clear_choices(self) -> None:
-        self.state["choices"] = []
-        self.state["labels"] = []
+    def standing(self, template: str, options: list[list[tuple[str, str]]], **ctx: Any) -> Reply:
+        """A message with standing buttons, rows of (label, token), each token its own pointer
+        (a survey's answers): the current prompt's choices stay as they are."""
+        reply = self.say(template, **ctx)
+        reply.rows = [[Choice(label, token) for label, token in row] for row in options]
+        reply.standing = True
+        return reply
 
-    def effect(self, effect_kind: str, /, **data: Any) -> None:
-        self.effects.append(Effect(effect_kind, data))
+    def clear_choices(self) -> None:
+        self.state.choices = []
+        self.state.labels = []
+
+    def effect(self, effect: Effect) -> None:
+        self.effects.append(effect)
 
     # --- input --------------------------------------------------------------------------------
     def resolve_token(self, token: str) -> str | None:
@@ -133,16 +129,16 @@ class Session:
             nonce, idx = int(nonce_s), int(idx_s)
         except (ValueError, AttributeError):
             return None
-        choices = self.state.get("choices") or []
-        if nonce != self.state["nonce"] or not 0 <= idx < len(choices):
+        choices = self.state.choices
+        if nonce != self.state.nonce or not 0 <= idx < len(choices):
             return None
         return choices[idx]
 
     def resolve_label(self, text: str) -> str | None:
         """An owner who types a button's label (or its number) has pressed it."""
         t = text.strip()
-        labels = self.state.get("labels") or []
-        choices = self.state.get("choices") or []
+        labels = self.state.labels
+        choices = self.state.choices
         for i, label in enumerate(labels):
             if t == label and i < len(choices):
                 return choices[i]

@@ -53,6 +53,11 @@ def _words(path: str = str(WORDS_FILE)) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def part_names() -> set[str]:
+    """The parts of the day a slot button may name (the policy file is checked against them)."""
+    return set(_words()["parts"])
+
+
 def _part_window(day: date, part: str, tz) -> tuple[datetime, datetime]:
     p = _words()["parts"][part]
     return (

@@ -1,5 +1,7 @@
 """The step registry: each flow module declares its steps as data (what they accept) plus
-two functions, one that asks and one that takes the answer."""
+two functions, one that asks and one that takes the answer. Flows reach each other only through
+it: steps by key (goto), entry points by name (enter), events from outside the chat by kind
+(EVENTS), so no flow imports another to move the owner on."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ class Step:
     albums: bool = False
     # every inbound kind goes to the handler as it is (a person is reading: nothing is "bad")
     raw: bool = False
+    # a step that sits on top of where the owner was (the survey's optional comment): anything it
+    # does not take as its answer, and an emergency, first closes it (leave), then is handled as
+    # usual from where the owner was
+    leave: Handler | None = None
 
 
 STEPS: dict[str, Step] = {}
@@ -37,11 +43,12 @@ def step(
     text_limit: int = 4096,
     albums: bool = False,
     raw: bool = False,
+    leave: Handler | None = None,
 ):
     """Register a step: decorate the prompt; the handler is attached with `.on`."""
 
     def deco(prompt: Prompt):
-        return _Pending(key, prompt, frozenset(accepts), text_limit, albums, raw)
+        return _Pending(key, prompt, frozenset(accepts), text_limit, albums, raw, leave)
 
     return deco
 
@@ -55,18 +62,66 @@ class _Pending:
         text_limit: int,
         albums: bool,
         raw: bool,
+        leave: Handler | None,
     ):
         self.key, self.prompt, self.accepts = key, prompt, accepts
-        self.text_limit, self.albums, self.raw = text_limit, albums, raw
+        self.text_limit, self.albums, self.raw, self.leave = text_limit, albums, raw, leave
 
     async def __call__(self, s: Session) -> None:
         await self.prompt(s)
 
     def on(self, handler: Handler) -> Handler:
         STEPS[self.key] = Step(
-            self.key, self.prompt, handler, self.accepts, self.text_limit, self.albums, self.raw
+            self.key,
+            self.prompt,
+            handler,
+            self.accepts,
+            self.text_limit,
+            self.albums,
+            self.raw,
+            self.leave,
         )
         return handler
+
+
+# --- entry points and outside events -------------------------------------------------------------
+Entry = Callable[..., Awaitable[None]]
+EventHandler = Callable[[Session, Inbound], Awaitable[None]]
+
+ENTRIES: dict[str, Entry] = {}
+EVENTS: dict[str, EventHandler] = {}
+
+
+def entry(name: str):
+    """Register a flow's entry point (the menu, the start, a request for a person) by name."""
+
+    def deco(fn: Entry) -> Entry:
+        ENTRIES[name] = fn
+        return fn
+
+    return deco
+
+
+async def enter(s: Session, name: str, **kw) -> None:
+    """Hand the owner to another flow's entry point, without importing that flow."""
+    await ENTRIES[name](s, **kw)
+
+
+def on_event(kind: str):
+    """Register the handler of an inbound kind raised from outside the owner's chat."""
+
+    def deco(fn: EventHandler) -> EventHandler:
+        EVENTS[kind] = fn
+        return fn
+
+    return deco
+
+
+async def give_way(s: Session, ev: Inbound) -> None:
+    """Close a step that sits on top of where the owner was (see Step.leave), if one is current."""
+    st = STEPS.get(s.where)
+    if st is not None and st.leave is not None:
+        await st.leave(s, ev)
 
 
 async def goto(s: Session, key: str) -> None:

@@ -144,12 +144,10 @@ def contexts() -> list[dict[str, Any]]:
                 "photo": flag,
                 "number": t.number,
                 "emergency": flag,
-                "update": flag,
                 "role": "owner" if flag else "tenant",
-                "others": 1 if flag else 0,
                 "summary": "楼道灯不亮",
                 "database": "data/wuye.sqlite3",
-                "path": "data/sample_owners.csv",
+                "path": "bot/samples/owners.csv",
                 "units": 9,
                 "owners": 8,
                 "report": report,
@@ -270,7 +268,7 @@ def lint_all(texts: Texts) -> tuple[int, list[tuple[str, Finding]]]:
             add(name, check(html))
             add(name, check_typography(_plain(html), ctx["salutation"]))
     for label_key, label in texts.buttons.items():
-        add(f"buttons.toml:{label_key}", check(label) + check_typography(label))
+        add(f"labels.toml:{label_key}", check(label) + check_typography(label))
     for where, value in _data_strings():
         add(where, check_typography(value))
     return len(names), found

@@ -1,6 +1,8 @@
-"""Renders templates_zh/: every word an owner or agent reads comes from there.
+"""Renders templates_zh/: every word an owner, agent or operator reads comes from there.
 
 Jinja with StrictUndefined and autoescape: owner text is escaped exactly once, here.
+Templates sit in folders by audience (owner/, agent/, survey/, cli/, console/, shared/) but are
+named by their file name alone, so code says `render("agent_card")` wherever the file lives.
 """
 
 from __future__ import annotations
@@ -8,20 +10,50 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates_zh"
+# found through the installed package, never the repository or the working directory, so a
+# regular (non-editable) install finds its templates too
+TEMPLATES_DIR = Path(str(resources.files("templates_zh")))
+# short words used inside messages and on buttons: labels, status and event names, time phrases
+LABELS_FILE = Path("shared") / "labels.toml"
+
+
+class DuplicateTemplate(ValueError):
+    pass
+
+
+class AudienceLoader(jinja2.FileSystemLoader):
+    """Looks a template up by file name in whichever audience folder holds it. Two files of one
+    name would make `render(name)` ambiguous, so they stop the loader at once."""
+
+    def __init__(self, root: Path):
+        super().__init__(str(root))
+        self.paths: dict[str, str] = {}
+        for path in sorted(root.rglob("*.j2")):
+            where = path.relative_to(root).as_posix()
+            if path.name in self.paths:
+                raise DuplicateTemplate(f"{path.name}: {self.paths[path.name]} and {where}")
+            self.paths[path.name] = where
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        return super().get_source(environment, self.paths.get(template, template))
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.paths)
 
 
 class Texts:
     def __init__(self, tz: str = "Asia/Shanghai", directory: Path = TEMPLATES_DIR):
         self.tz = ZoneInfo(tz)
+        self.loader = AudienceLoader(directory)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(directory)),
+            loader=self.loader,
             undefined=jinja2.StrictUndefined,
             autoescape=True,
             trim_blocks=True,
@@ -33,7 +65,7 @@ class Texts:
         self.env.filters["visit"] = self._visit
         self.env.filters["clip"] = _clip
         self.env.filters["status_word"] = self._word
-        with open(directory / "buttons.toml", "rb") as fh:
+        with open(directory / LABELS_FILE, "rb") as fh:
             self.buttons: dict[str, str] = tomllib.load(fh)
         self._cache: dict[str, jinja2.Template] = {}
 
@@ -48,11 +80,12 @@ class Texts:
         return label.format(**kw) if kw else label
 
     def template_names(self) -> list[str]:
-        return sorted(
-            p.stem
-            for p in Path(self.env.loader.searchpath[0]).glob("*.j2")  # type: ignore[union-attr]
-            if not p.stem.startswith("_")
-        )
+        """Every template a message is rendered from (shared macros, named `_*`, are not)."""
+        return [n.removesuffix(".j2") for n in self.loader.list_templates() if n[0] != "_"]
+
+    def template_path(self, name: str) -> str:
+        """Where a template lives under templates_zh/, e.g. `agent/agent_card.j2`."""
+        return self.loader.paths[f"{name}.j2"]
 
     def _word(self, code: str, prefix: str = "status_") -> str:
         return self.buttons.get(f"{prefix}{code}", code)

@@ -1,5 +1,5 @@
-"""Channel accounts, their conversation state (the hot path of every step), handoffs, and the
-update ids already handled. Never commits; the unit of work does."""
+"""Channel accounts, their conversation state (the hot path of every step), and the update ids
+already handled. Never commits; the unit of work does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
-from .models import Account, Agent, Handoff, JSONType, ProcessedUpdate, UTCDateTime
+from .models import Account, Conversation, JSONType, ProcessedUpdate, UTCDateTime
 from .sql_helpers import inline_sqlite, sqlite_time
 
 # The three statements every dialog step runs, prepared once: building and caching a statement
@@ -59,42 +60,6 @@ class ConversationRow:
     is_new: bool = False
 
 
-class HandoffRepo:
-    def __init__(self, session: AsyncSession):
-        self.s = session
-
-    async def request(self, account_id: int, ticket_id: int | None, now: datetime) -> int:
-        open_one = await self.s.scalar(
-            sa.select(Handoff).where(
-                Handoff.account_id == account_id, Handoff.state.in_(("waiting", "active"))
-            )
-        )
-        if open_one is not None:
-            return open_one.id
-        h = Handoff(account_id=account_id, ticket_id=ticket_id, state="waiting", created_at=now)
-        self.s.add(h)
-        await self.s.flush()
-        return h.id
-
-    async def duty_agent(self) -> str:
-        """The name of an agent on duty now (the roster's on-duty flag), or "" when none is:
-        an owner is never told a name that is not a real person's."""
-        name = await self.s.scalar(
-            sa.select(Agent.name)
-            .where(Agent.active, Agent.on_duty)
-            .order_by(Agent.role == "supervisor", Agent.id)
-            .limit(1)
-        )
-        return name or ""
-
-    async def close(self, handoff_id: int, now: datetime) -> None:
-        await self.s.execute(
-            sa.update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.state.in_(("waiting", "active")))
-            .values(state="closed", closed_at=now)
-        )
-
-
 class AccountRepo:
     def __init__(self, session: AsyncSession):
         self.s = session
@@ -103,9 +68,7 @@ class AccountRepo:
     async def get_or_create(
         self, channel: str, external_id: str, chat_id: str, display_name: str, now: datetime
     ) -> Account:
-        acc = await self.s.scalar(
-            sa.select(Account).where(Account.channel == channel, Account.external_id == external_id)
-        )
+        acc = await self.account_by_external(channel, external_id)
         if acc is None:
             acc = Account(
                 channel=channel,
@@ -117,6 +80,23 @@ class AccountRepo:
             self.s.add(acc)
             await self.s.flush()
         return acc
+
+    async def account(self, account_id: int) -> Account | None:
+        return await self.s.get(Account, account_id)
+
+    async def account_by_external(self, channel: str, external_id: str) -> Account | None:
+        return await self.s.scalar(
+            sa.select(Account).where(Account.channel == channel, Account.external_id == external_id)
+        )
+
+    async def conversation(self, account_id: int) -> Conversation | None:
+        """The stored conversation row, for the desk's side (takeover, release, surveys)."""
+        return await self.s.get(Conversation, account_id)
+
+    def save_state(self, conv: Conversation, state: dict[str, Any], now: datetime) -> None:
+        conv.state = state
+        flag_modified(conv, "state")  # a JSON column: SQLAlchemy does not see in-place edits
+        conv.updated_at = now
 
     async def _sqlite(self):
         """The plain sqlite3 connection under this transaction, when we run on the inline

@@ -225,3 +225,25 @@ class OutboxRepo:
             .where(OutboxMessage.id.in_(ids))
             .values(state=state, claimed_until=None)
         )
+
+    # --- messages already sent into the agents' group -------------------------------------------
+    async def sent_in_chat(self, chat_id: str, message_id: int) -> OutboxMessage | None:
+        """The row a chat message came from: an agent's reply to it tells what it was about."""
+        return await self.s.scalar(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.chat_id == str(chat_id), OutboxMessage.sent_message_id == message_id
+            )
+        )
+
+    async def supersede_card_edits(self, ticket_id: int) -> None:
+        """Several edits of one card waiting to be sent merge into the latest (the group is a
+        scarce channel)."""
+        await self.s.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.ticket_id == ticket_id,
+                OutboxMessage.purpose == "card_edit",
+                OutboxMessage.state == "pending",
+            )
+            .values(state="superseded")
+        )

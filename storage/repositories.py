@@ -1,14 +1,20 @@
-"""The repositories, by what they are for (kept as one import place for callers)."""
+"""The repositories, by aggregate, one writer each (kept as one import place for callers):
+accounts and their conversations, the roster, tickets (the owner's side and the agents'
+casework, both writing history through ticket_history), handoffs, and the owner registry."""
 
-from .account_repo import AccountRepo, ConversationRow, HandoffRepo
+from .account_repo import AccountRepo, ConversationRow
+from .case_repo import CaseRepo
+from .handoff_repo import HandoffRepo
 from .registry_repo import RegistryRepo
-from .ticket_repo import OPEN_STATES, TicketRepo
+from .staff_repo import StaffRepo
+from .ticket_repo import TicketRepo
 
 __all__ = [
-    "OPEN_STATES",
     "AccountRepo",
+    "CaseRepo",
     "ConversationRow",
     "HandoffRepo",
     "RegistryRepo",
+    "StaffRepo",
     "TicketRepo",
 ]

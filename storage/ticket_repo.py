@@ -8,12 +8,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.ports import OPEN_STATUSES as OPEN
 from dialogs.ports import TicketDraft, TicketEventView, TicketView
 
-from .models import Attachment, FollowUp, Ticket, TicketCounter, TicketEvent, UnitOwner
+from .models import Attachment, FollowUp, Ticket, TicketCounter, UnitOwner
 from .sql_helpers import upsert_insert
-
-OPEN_STATES = ("new", "accepted", "dispatched", "in_progress")
+from .ticket_history import record_event, ticket_events
 
 
 class TicketRepo:
@@ -55,7 +55,9 @@ class TicketRepo:
         )
         self.s.add(t)
         await self.s.flush()
-        self._event(t.id, now, "owner", draft.reporter_account_id, "created", None, "new", "")
+        record_event(
+            self.s, t.id, now, "owner", draft.reporter_account_id, "created", None, "new", ""
+        )
         for a in draft.attachments:
             self.s.add(
                 Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
@@ -90,9 +92,7 @@ class TicketRepo:
             self.s.add(
                 Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
             )
-        self._event(
-            t.id, now, "owner", draft.reporter_account_id, "emergency_completed", None, None, ""
-        )
+        record_event(self.s, t.id, now, "owner", draft.reporter_account_id, "emergency_completed")
         await self.s.flush()
         return await self._view(t, with_events=False)
 
@@ -113,7 +113,7 @@ class TicketRepo:
             "identity_verified": draft.details.get("identity_verified", False),
         }
         t.updated_at = now
-        self._event(t.id, now, "owner", draft.reporter_account_id, "identity_added", None, None, "")
+        record_event(self.s, t.id, now, "owner", draft.reporter_account_id, "identity_added")
         await self.s.flush()
         return await self._view(t, with_events=False)
 
@@ -160,29 +160,29 @@ class TicketRepo:
                 )
             )
         t.updated_at = now
-        self._event(
-            ticket_id, now, "owner", t.reporter_account_id, "details_added", None, None, note
+        record_event(
+            self.s, ticket_id, now, "owner", t.reporter_account_id, "details_added", note=note
         )
 
     async def withdraw(self, ticket_id: int, now: datetime) -> bool:
         """Only an open ticket can be withdrawn: a conditional update, safe against a race."""
         res = await self.s.execute(
             sa.update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN_STATES))
+            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN))
             .values(status="withdrawn", updated_at=now, closed_at=now)
             .returning(Ticket.reporter_account_id)
         )
         row = res.first()
         if row is None:
             return False
-        self._event(ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
+        record_event(self.s, ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
         return True
 
     async def urge(self, ticket_id: int, now: datetime, interval_minutes: int):
         from dialogs.ports import UrgeResult
 
         t = await self.s.get(Ticket, ticket_id)
-        if t is None or t.status not in OPEN_STATES:
+        if t is None or t.status not in OPEN:
             return UrgeResult("closed", t.number if t else "", "", False)
         promised = t.promised_arrive_by or t.promised_contact_by
         overdue = promised is not None and now > promised
@@ -201,31 +201,9 @@ class TicketRepo:
         outcome = "escalated" if (t.urge_count >= 2 and overdue) else "sent"
         if outcome == "escalated":
             t.escalated = True
-        self._event(
-            t.id,
-            now,
-            "owner",
-            t.reporter_account_id,
-            "urge_escalated" if outcome == "escalated" else "urge",
-            None,
-            None,
-            "",
-        )
+        action = "urge_escalated" if outcome == "escalated" else "urge"
+        record_event(self.s, t.id, now, "owner", t.reporter_account_id, action)
         return UrgeResult(outcome, t.number, t.handler_name, overdue)
-
-    def _event(self, ticket_id, at, actor_kind, actor_id, action, from_s, to_s, note) -> None:
-        self.s.add(
-            TicketEvent(
-                ticket_id=ticket_id,
-                at=at,
-                actor_kind=actor_kind,
-                actor_id=actor_id,
-                action=action,
-                from_status=from_s,
-                to_status=to_s,
-                note=note,
-            )
-        )
 
     async def _view(
         self, t: Ticket, with_events: bool, attachments: int | None = None
@@ -241,11 +219,7 @@ class TicketRepo:
         )
         events: list[TicketEventView] = []
         if with_events:
-            rows = await self.s.scalars(
-                sa.select(TicketEvent)
-                .where(TicketEvent.ticket_id == t.id)
-                .order_by(TicketEvent.at, TicketEvent.id)
-            )
+            rows = await ticket_events(self.s, t.id)
             events = [TicketEventView(e.at, e.action, e.note) for e in rows]
         return TicketView(
             id=t.id,

@@ -8,10 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.ports import Ports
 
-from .desk_repo import DeskRepo
 from .followups_repo import FollowUpRepo
 from .outbox import OutboxRepo
-from .repositories import AccountRepo, HandoffRepo, RegistryRepo, TicketRepo
+from .survey_repo import SurveyRepo
+from .repositories import (
+    AccountRepo,
+    CaseRepo,
+    HandoffRepo,
+    RegistryRepo,
+    StaffRepo,
+    TicketRepo,
+)
 
 
 class UnitOfWork:
@@ -45,8 +52,12 @@ class UnitOfWork:
         return OutboxRepo(self.session)
 
     @cached_property
-    def desk(self) -> DeskRepo:
-        return DeskRepo(self.session)
+    def cases(self) -> CaseRepo:
+        return CaseRepo(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepo:
+        return StaffRepo(self.session)
 
     @cached_property
     def followups(self) -> FollowUpRepo:
@@ -54,7 +65,12 @@ class UnitOfWork:
 
     @cached_property
     def ports(self) -> Ports:
-        return Ports(registry=self.registry, tickets=self.tickets, handoffs=self.handoffs)
+        return Ports(
+            registry=self.registry,
+            tickets=self.tickets,
+            handoffs=self.handoffs,
+            surveys=SurveyRepo(self.session),
+        )
 
     async def commit(self) -> None:
         assert self.session is not None

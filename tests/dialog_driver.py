@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from dialogs.clock import FakeClock
 from dialogs.engine import Engine
-from dialogs.events import Inbound, StepResult
+from dialogs.events import AlertAgents, HandoffRequested, Inbound, StepResult
 from dialogs.policy import Policy
 from dialogs.texts import Texts
 
@@ -37,8 +37,9 @@ class Owner:
             if r.rows:
                 self.buttons = [(c.label, c.value) for row in r.rows for c in row]
         for e in res.effects:
-            if e.kind == "agent_message":
-                self.agents.append(TEXTS.render(e.data["reply"].template, e.data["reply"].context))
+            match e:
+                case AlertAgents(reply=note) | HandoffRequested(note=note):
+                    self.agents.append(TEXTS.render(note.template, note.context))
         return res
 
     @property

@@ -1,22 +1,42 @@
-"""In-memory ports for dialog tests: the same Protocols storage/ implements."""
+"""In-memory ports for dialog tests: the same Protocols storage/ implements, held to the same
+behaviour by tests/test_ports_contract.py (where they disagree, the SQL side is what runs)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
-from dialogs.ports import OwnerMatch, Ports, TicketDraft, TicketEventView, TicketView
+from dialogs.ports import (
+    OPEN_STATUSES,
+    OwnerMatch,
+    Ports,
+    SurveyView,
+    TicketDraft,
+    TicketEventView,
+    TicketView,
+    UrgeResult,
+)
 from dialogs.units import UnitRef
+
+
+def _sort_key(s: str) -> tuple[int, str]:
+    """3 before 10, 3A before 3B: the order storage/registry_repo.py lists designators in."""
+    digits = "".join(ch for ch in s if ch.isdigit())
+    return (int(digits) if digits else 10**9, s)
 
 
 class MemRegistry:
     def __init__(self, rows: list[tuple[str, str, str, str, str, str, str]]):
         # (community, building, unit, room, surname, salutation, phone)
         self._units: dict[tuple[str, str, str, str], int] = {}
+        # one person (phone and surname, as the importer's phone and name) owning several units
+        # is one owner, as in the database
+        people: dict[tuple[str, str], int] = {}
         self.owners: list[tuple[int, str, str, str, int]] = []  # id, surname, title, phone, unit
-        for i, (c, b, u, r, sn, title, phone) in enumerate(rows, 1):
+        for c, b, u, r, sn, title, phone in rows:
             uid = self._units.setdefault((c, b, u, r), len(self._units) + 1)
-            self.owners.append((i, sn, title, phone, uid))
+            oid = people.setdefault((phone, sn), len(people) + 1)
+            self.owners.append((oid, sn, title, phone, uid))
 
     def _ref(self, uid: int) -> UnitRef:
         for (c, b, u, r), i in self._units.items():
@@ -24,30 +44,38 @@ class MemRegistry:
                 return UnitRef(uid, c, b, u, r)
         raise KeyError(uid)
 
+    def units_of(self, owner_id: int) -> set[int]:
+        return {uid for oid, *_, uid in self.owners if oid == owner_id}
+
     async def owners_by_phone(self, phone):
-        return [
+        found = [
             OwnerMatch(oid, sn, t, self._ref(uid))
             for oid, sn, t, p, uid in self.owners
             if p == phone
         ]
+        return sorted(
+            found, key=lambda m: (m.unit.community, m.unit.building, m.unit.unit, m.unit.room)
+        )
 
     async def communities(self):
         return sorted({k[0] for k in self._units})
 
     async def buildings(self, community):
-        return sorted({k[1] for k in self._units if k[0] == community})
+        return sorted({k[1] for k in self._units if k[0] == community}, key=_sort_key)
 
     async def units(self, community, building):
-        return sorted({k[2] for k in self._units if k[:2] == (community, building)})
+        return sorted({k[2] for k in self._units if k[:2] == (community, building)}, key=_sort_key)
 
     async def rooms(self, community, building, unit):
-        return sorted(k[3] for k in self._units if k[:3] == (community, building, unit))
+        return sorted(
+            (k[3] for k in self._units if k[:3] == (community, building, unit)), key=_sort_key
+        )
 
     async def find_unit(self, community, building, unit, room):
         uid = self._units.get((community, building, unit, room))
         if uid is None:
             return None
-        owner = next((o[0] for o in self.owners if o[4] == uid), None)
+        owner = min((o[0] for o in self.owners if o[4] == uid), default=None)
         return self._ref(uid), owner
 
     async def is_empty(self):
@@ -55,11 +83,15 @@ class MemRegistry:
 
 
 class MemTickets:
-    def __init__(self):
+    def __init__(self, registry: MemRegistry | None = None):
+        self.registry = registry
         self.rows: list[tuple[TicketDraft, TicketView]] = []
         self.counters: dict[str, int] = {}
         self.urged: dict[int, datetime] = {}
         self.urge_counts: dict[int, int] = {}
+
+    def _row(self, ticket_id: int) -> tuple[TicketDraft, TicketView] | None:
+        return self.rows[ticket_id - 1] if 0 < ticket_id <= len(self.rows) else None
 
     async def create(self, draft: TicketDraft, now: datetime, prefix: str) -> TicketView:
         n = self.counters[prefix] = self.counters.get(prefix, 0) + 1
@@ -80,66 +112,96 @@ class MemTickets:
             attachments=len(draft.attachments),
             events=[TicketEventView(now, "created", "")],
         )
-        self.rows.append((draft, view))
-        return view
+        self.rows.append((replace(draft), view))
+        return replace(view, events=[])
 
     async def complete_emergency(self, ticket_id, draft, now):
-        old_draft, view = self.rows[ticket_id - 1]
-        view.description = draft.description
-        view.location = draft.location
+        row = self._row(ticket_id)
+        if row is None:
+            return None
+        stored, view = row
+        view.description = stored.description = draft.description
+        view.location = stored.location = draft.location
+        view.category = stored.category = draft.category
+        stored.details = {**stored.details, **draft.details}
+        stored.attachments = stored.attachments + draft.attachments
+        view.attachments += len(draft.attachments)
         view.events.append(TicketEventView(now, "emergency_completed", ""))
-        self.rows[ticket_id - 1] = (draft, view)
-        return view
+        return replace(view, events=[])
 
     async def attach_identity(self, ticket_id, draft, now):
-        old_draft, view = self.rows[ticket_id - 1]
-        if not view.unit_label:
-            view.unit_label = draft.unit_label
-            old_draft.unit_label, old_draft.unit_id = draft.unit_label, draft.unit_id
-        old_draft.owner_id = old_draft.owner_id or draft.owner_id
-        old_draft.contact_phone = old_draft.contact_phone or draft.contact_phone
+        row = self._row(ticket_id)
+        if row is None:
+            return None
+        stored, view = row
+        if stored.unit_id is None and not view.unit_label:
+            view.unit_label = stored.unit_label = draft.unit_label
+            stored.unit_id, stored.unit_verified = draft.unit_id, draft.unit_verified
+        stored.owner_id = stored.owner_id or draft.owner_id
+        stored.contact_phone = stored.contact_phone or draft.contact_phone
+        stored.details = {
+            **stored.details,
+            "salutation": draft.details.get("salutation", ""),
+            "reporter_role": draft.details.get("reporter_role", "owner"),
+            "identity_verified": draft.details.get("identity_verified", False),
+        }
         view.events.append(TicketEventView(now, "identity_added", ""))
-        return view
+        return replace(view, events=[])
 
-    def _visible(self, account_id, owner_id):
-        return [
-            v
-            for d, v in self.rows
-            if d.reporter_account_id == account_id or (owner_id and d.owner_id == owner_id)
-        ]
+    def _sees(self, d: TicketDraft, account_id, owner_id) -> bool:
+        """The reporter, the owner it was filed for, and the owner of its verified unit."""
+        if d.reporter_account_id == account_id:
+            return True
+        if not owner_id:
+            return False
+        mine = self.registry.units_of(owner_id) if self.registry else set()
+        return d.owner_id == owner_id or (d.unit_verified and d.unit_id in mine)
 
     async def visible(self, account_id, owner_id, offset, limit):
-        items = sorted(self._visible(account_id, owner_id), key=lambda v: -v.id)
-        return [replace(v) for v in items[offset : offset + limit]], len(items)
+        items = sorted(
+            (v for d, v in self.rows if self._sees(d, account_id, owner_id)), key=lambda v: -v.id
+        )
+        # a list shows no history: only get_visible reads it (as storage/ticket_repo.py)
+        return [replace(v, events=[]) for v in items[offset : offset + limit]], len(items)
 
     async def get_visible(self, ticket_id, account_id, owner_id):
-        return next((v for v in self._visible(account_id, owner_id) if v.id == ticket_id), None)
+        row = self._row(ticket_id)
+        if row is None or not self._sees(row[0], account_id, owner_id):
+            return None
+        return replace(row[1], events=list(row[1].events))
 
     async def add_details(self, ticket_id, note, attachments, now):
-        view = self.rows[ticket_id - 1][1]
-        view.attachments += len(attachments)
-        view.events.append(TicketEventView(now, "details_added", note))
+        row = self._row(ticket_id)
+        if row is None:
+            return
+        row[1].attachments += len(attachments)
+        row[1].events.append(TicketEventView(now, "details_added", note))
 
     async def urge(self, ticket_id, now, interval_minutes):
-        from dialogs.ports import UrgeResult
-
-        view = self.rows[ticket_id - 1][1]
+        row = self._row(ticket_id)
+        if row is None or row[1].status not in OPEN_STATUSES:
+            return UrgeResult("closed", row[1].number if row else "", "", False)
+        view = row[1]
         last = self.urged.get(ticket_id)
         promised = view.promised_arrive_by or view.promised_contact_by
         overdue = promised is not None and now > promised
-        if last is not None and (now - last).total_seconds() < interval_minutes * 60:
-            return UrgeResult("too_soon", view.number, view.handler, overdue, 1)
+        if last is not None:
+            waited = (now - last).total_seconds() / 60
+            if waited < interval_minutes:
+                wait = int(interval_minutes - waited) + 1
+                return UrgeResult("too_soon", view.number, view.handler, overdue, wait)
         self.urged[ticket_id] = now
         self.urge_counts[ticket_id] = self.urge_counts.get(ticket_id, 0) + 1
         esc = self.urge_counts[ticket_id] >= 2 and overdue
+        view.events.append(TicketEventView(now, "urge_escalated" if esc else "urge", ""))
         return UrgeResult("escalated" if esc else "sent", view.number, view.handler, overdue)
 
     async def withdraw(self, ticket_id, now):
-        view = self.rows[ticket_id - 1][1]
-        if view.status not in ("new", "accepted", "dispatched", "in_progress"):
+        row = self._row(ticket_id)
+        if row is None or row[1].status not in OPEN_STATUSES:
             return False
-        view.status = "withdrawn"
-        view.events.append(TicketEventView(now, "withdrawn", ""))
+        row[1].status = "withdrawn"
+        row[1].events.append(TicketEventView(now, "withdrawn", ""))
         return True
 
 
@@ -147,17 +209,44 @@ class MemHandoffs:
     def __init__(self):
         self.requests: list[tuple[int, int | None]] = []
         self.closed: list[int] = []
+        # the roster's on-duty agents as (name, role); a test may instead just set `on_duty`
+        self.roster: list[tuple[str, str]] = []
         self.on_duty = ""
 
     async def request(self, account_id, ticket_id, now):
+        """An owner has at most one open request: asking again returns it."""
+        for hid, (acc, _) in enumerate(self.requests, 1):
+            if acc == account_id and hid not in self.closed:
+                return hid
         self.requests.append((account_id, ticket_id))
         return len(self.requests)
 
     async def close(self, handoff_id, now):
-        self.closed.append(handoff_id)
+        if handoff_id not in self.closed:
+            self.closed.append(handoff_id)
 
     async def duty_agent(self):
-        return self.on_duty
+        # agents before supervisors, as storage/staff_repo.py picks
+        ranked = sorted(self.roster, key=lambda a: a[1] == "supervisor")
+        return ranked[0][0] if ranked else self.on_duty
+
+
+class MemSurveys:
+    """Surveys a test has put in (`add`), answered through the survey flow."""
+
+    def __init__(self):
+        self.rows: dict[int, SurveyView] = {}
+
+    def add(self, survey: SurveyView) -> SurveyView:
+        self.rows[survey.id] = survey
+        return survey
+
+    async def get(self, survey_id):
+        found = self.rows.get(survey_id)
+        return replace(found) if found is not None else None
+
+    async def save(self, survey):
+        self.rows[survey.id] = replace(survey)
 
 
 SAMPLE = [
@@ -171,4 +260,10 @@ SAMPLE = [
 
 
 def memory_ports(rows=None) -> Ports:
-    return Ports(registry=MemRegistry(rows or SAMPLE), tickets=MemTickets(), handoffs=MemHandoffs())
+    registry = MemRegistry(SAMPLE if rows is None else rows)
+    return Ports(
+        registry=registry,
+        tickets=MemTickets(registry),
+        handoffs=MemHandoffs(),
+        surveys=MemSurveys(),
+    )

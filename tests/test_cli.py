@@ -2,6 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.paths import SAMPLE_OWNERS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,9 +32,9 @@ def test_import_owners_cli_reports_and_refuses_gbk(tmp_path):
     )
     r = run(["import-owners", str(gbk)], tmp_path)
     assert r.returncode == 1 and "UTF-8" in r.stdout
-    r = run(["import-owners", str(ROOT / "data" / "sample_owners.csv")], tmp_path)
+    r = run(["import-owners", str(SAMPLE_OWNERS)], tmp_path)
     assert r.returncode == 0 and "新增房屋10套" in r.stdout
-    r = run(["import-owners", str(ROOT / "data" / "sample_owners.csv")], tmp_path)
+    r = run(["import-owners", str(SAMPLE_OWNERS)], tmp_path)
     assert "新增房屋0套" in r.stdout
 
 

@@ -1,5 +1,7 @@
 from datetime import UTC
 
+from dialogs.events import TicketFiled
+
 from .dialog_driver import identified_owner
 
 
@@ -36,7 +38,8 @@ async def test_readback_then_confirm_creates_exactly_one_ticket():
     assert "已登记，工单号" in plain(o.text) and "BX-20261123-0001" in o.text
     assert "进户水阀" in o.text  # preparation advice for a leak
     assert o.last.durable
-    assert any("新工单" in a for a in o.agents)
+    # the agents' card is the desk's to draw: the dialog says only which ticket was filed
+    assert [e for e in o.last.effects if isinstance(e, TicketFiled)] == [TicketFiled(view.id)]
     # a double tap on 确认: stale, nothing more
     res = await o.token(confirm_token)
     assert res.alert == "alert_stale_button" and not res.replies

@@ -17,10 +17,10 @@ LIN, WANG, BOSS, STRANGER = 7001, 7002, 7003, 7999
 async def roster(env):
     async with UnitOfWork(env.app.sessionmaker) as uow:
         now = env.clock.now()
-        await uow.desk.add_agent(str(LIN), "小林", "agent", now)
-        await uow.desk.add_agent(str(WANG), "小王", "agent", now)
-        await uow.desk.add_agent(str(BOSS), "周主管", "supervisor", now)
-        await uow.desk.add_worker("工程部", "张师傅", "13900000001", None)
+        await uow.staff.add_agent(str(LIN), "小林", "agent", now)
+        await uow.staff.add_agent(str(WANG), "小王", "agent", now)
+        await uow.staff.add_agent(str(BOSS), "周主管", "supervisor", now)
+        await uow.staff.add_worker("工程部", "张师傅", "13900000001", None)
         await uow.commit()
 
 
@@ -111,8 +111,13 @@ async def test_stranger_and_forged_taps_change_nothing_and_first_contact_rules(e
     lin = group_user(env, LIN, "小林")
     await lin.press("x", data="d:take:9999")
     assert "过期" in lin.callback_answers()[-1]["text"]
-    await lin.press("x", data="d:complete:1")
+    # completing an untaken ticket is refused with a reason, and nothing moves
+    await lin.press("x", data=f"d:done:{(await ticket(env)).id}")
+    answer = lin.callback_answers()[-1]
+    assert answer.get("show_alert") and "待受理" in answer["text"]
     assert (await ticket(env)).status == "new"
+    group_before = len(env.api.sent_to(AGENTS))
+    assert len(env.api.sent_to(AGENTS)) == group_before  # no completion prompt was posted
     await lin.tap(data_prefix="d:take:")
     wang = group_user(env, WANG, "小王")
     await wang.press("接单", data=f"d:take:{(await ticket(env)).id}")
@@ -123,7 +128,6 @@ async def test_stranger_and_forged_taps_change_nothing_and_first_contact_rules(e
     boss = group_user(env, BOSS, "周主管")
     await boss.press("派单", data=f"d:disp:{(await ticket(env)).id}")
     assert not boss.callback_answers()[-1].get("show_alert")
-    # completing an untaken ticket is refused with a reason
     t = await ticket(env)
     assert t.handler_name == "小林"
 
@@ -219,7 +223,9 @@ async def test_urge_alerts_and_second_overdue_urge_goes_to_supervisors(env):
     await owner.press("我的工单")
     await owner.press("BX-20261123-0001")
     seen = await owner.press("催办")
-    assert "已为您催办" in texts(seen) or "已提醒" in texts(seen)
+    said = texts(seen)
+    # nobody took it yet: the duty agents are reminded, and the owner hears by when
+    assert "已为您催办工单" in said and "已提醒值班客服" in said and "前会与您联系" in said
     assert "业主催办" in env.api.sent_to(AGENTS)[-1]["text"]
     seen = await owner.press("催办")
     assert "刚刚已经为您催办过" in texts(seen)
@@ -252,3 +258,16 @@ async def test_group_limit_folds_backed_up_cards_into_a_digest(env):
         b["callback_data"] for row in digest[-1]["reply_markup"]["inline_keyboard"] for b in row
     ]
     assert all(d.startswith("d:take:") for d in buttons) and len(buttons) >= 2
+
+
+async def test_old_and_mangled_group_buttons_are_answered_as_stale(env):
+    await roster(env)
+    await owner_with_repair(env)
+    lin = group_user(env, LIN, "小林")
+    before = len(env.api.sent_to(AGENTS))
+    for data in ("d:tkov:1", "d:complete:1", "dispatch:x", "callback:"):
+        await lin.press("x", data=data)
+        answer = lin.callback_answers()[-1]
+        assert answer.get("show_alert") and "过期" in answer["text"], data
+    assert (await ticket(env)).status == "new"
+    assert len(env.api.sent_to(AGENTS)) == before

@@ -1,11 +1,10 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dialogs.followup_policy import FollowUpPolicy
 from dialogs.policy import Policy
 
 SH = ZoneInfo("Asia/Shanghai")
-P = FollowUpPolicy(Policy.load())
+P = Policy.load().followups
 
 
 def at(h, m=0, d=23):

@@ -88,9 +88,12 @@ async def test_survey_answers_are_stored_and_solved_is_skipped_after_yijiejue(en
     assert (sv.overall, sv.speed, sv.attitude, sv.solved) == (5, 4, 5, True)
     assert sv.comment == "师傅很专业,谢谢" and sv.mood == "happy" and sv.handler_name == "小林"
     assert (await ticket(env)).status == "closed"
-    # an old survey button changes nothing
-    seen = await owner.press("x", data=f"s:{sv.id}:overall:1")
-    assert (await ticket(env)).status == "closed"
+    # an old survey button changes nothing: the owner is told it has expired, the score stays
+    await owner.press("x", data=f"s:{sv.id}:overall:1")
+    assert "已经记录过了" in owner.callback_answers()[-1]["text"]
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        sv = await uow.session.scalar(sa.select(Survey))
+    assert sv.overall == 5 and sv.state == "answered"
 
 
 async def test_bad_score_reopens_opens_callback_task_and_checks_improvement_later(env):
@@ -207,7 +210,7 @@ async def test_a_ticket_nobody_takes_is_flagged_before_its_contact_promise(env):
     buttons = [
         b["callback_data"] for row in over[0]["reply_markup"]["inline_keyboard"] for b in row
     ]
-    assert any(d.startswith("d:take:") or d.startswith("d:grab:") for d in buttons)
+    assert any(d.startswith("d:take:") for d in buttons)  # an ordinary repair: 接单, not 抢单
     assert any("已超时" in p["text"] for p in env.api.sent_to(BOSS))
     # once taken, the contact stage says nothing more
     lin = group_user(env, LIN, "小林")
@@ -330,3 +333,26 @@ def test_second_scheduler_on_one_sqlite_file_refuses(tmp_path):
             assert "already running" in str(e)
     finally:
         first.release()
+
+
+async def test_menu_leaves_the_survey_comment_and_a_repair_then_starts(env):
+    """Seen: after the optional comment was asked, the owner typed /menu and then 报修 (the menu
+    button's label, as a client sends it); the label was stored as the survey comment and no
+    repair started. /menu leaves the comment: the survey ends without one."""
+    await roster(env)
+    owner = await urgent_repair(env)
+    await complete_ticket(env, owner)
+    env.clock.advance(minutes=30)
+    await tick(env)
+    await owner.tap("非常满意")
+    await owner.tap("🙂 满意")
+    await owner.tap("非常满意")
+    seen = await owner.tap("是，已解决")
+    assert "跳过" in str(seen)  # the optional comment is asked for
+    await owner.send("/menu")
+    seen = await owner.send("🔧 报修")
+    assert "需要维修的位置" in texts(seen)
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        sv = await uow.session.scalar(sa.select(Survey))
+    assert sv.comment == "" and sv.state == "answered"
+    assert (await ticket(env)).status == "closed"  # the survey's scores still count

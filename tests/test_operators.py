@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from bot.__main__ import main
 from bot.cli import StartupError
+from bot.paths import SAMPLE_OWNERS
 from bot.settings import Settings
 from dialogs.clock import SystemClock
 from storage.db import make_engine, make_sessionmaker
@@ -26,7 +27,7 @@ from .e2e_support import TOKEN
 from .fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample_owners.csv"
+SAMPLE = SAMPLE_OWNERS
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 import asyncio
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -60,13 +62,13 @@ async def test_ticket_numbers_stay_unique_under_concurrency(sessionmaker):
                     t = await uow.tickets.create(_draft(acc.id), NOW, "BX-20261123")
                     await uow.commit()
                     return t.number
-            except Exception:  # SQLite "database is locked" under contention: try again
+            except sa.exc.DBAPIError:  # SQLite "database is locked" under contention: try again
                 await asyncio.sleep(0.05 * (attempt + 1))
         raise AssertionError("never created")
 
     numbers = await asyncio.gather(*(one() for _ in range(8)))
     assert len(set(numbers)) == 8
-    assert sorted(numbers)[0] == "BX-20261123-0001"
+    assert min(numbers) == "BX-20261123-0001"
 
 
 async def test_import_sample_is_idempotent_and_replace_retires(sessionmaker, tmp_path):
@@ -157,3 +159,81 @@ async def test_duplicate_update_id_is_seen_once(sessionmaker):
     async with UnitOfWork(sessionmaker) as uow:
         assert await uow.accounts.prune_updates(NOW + timedelta(days=3)) == 1
         await uow.commit()
+
+
+# --- storage by aggregate: one writer each ---------------------------------------------------------
+async def test_owner_and_agent_paths_write_one_history(sessionmaker):
+    """The owner's side (TicketRepo) and the agents' casework (CaseRepo) record the same history."""
+    async with UnitOfWork(sessionmaker) as uow:
+        acc = await uow.accounts.get_or_create("telegram", "1", "1", "a", NOW)
+        agent = await uow.staff.add_agent("77", "小林", "agent", NOW)
+        view = await uow.tickets.create(_draft(acc.id), NOW, "BX-20261123")
+        t = await uow.cases.ticket(view.id)
+        await uow.cases.move(t, "accepted", NOW, "agent", agent.id, "take")
+        uow.cases.event(t, NOW, "agent", agent.id, "note", None, None, "已电话联系")
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.tickets.withdraw(view.id, NOW)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = [
+            (e.actor_kind, e.action, e.from_status, e.to_status, e.note)
+            for e in await uow.cases.events(view.id)
+        ]
+        t = await uow.cases.ticket(view.id, lock=False)
+    assert rows == [
+        ("owner", "created", None, "new", ""),
+        ("agent", "take", "new", "accepted", ""),
+        ("agent", "note", None, None, "已电话联系"),
+        ("owner", "withdrawn", "open", "withdrawn", ""),
+    ]
+    assert t.status == "withdrawn" and t.closed_at is not None
+
+
+async def test_the_roster_retires_people_and_names_who_is_on_duty(sessionmaker):
+    async with UnitOfWork(sessionmaker) as uow:
+        await uow.staff.add_agent("1", "周主管", "supervisor", NOW)
+        await uow.staff.add_agent("2", "小林", "agent", NOW)
+        w = await uow.staff.add_worker("工程部", "张师傅", "13900000001", "9")
+        assert await uow.staff.set_on_duty("1", True)
+        assert not await uow.staff.set_on_duty("404", True)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.handoffs.duty_agent() == "周主管"
+        assert [a.name for a in await uow.staff.supervisors()] == ["周主管"]
+        assert (await uow.staff.worker_by_telegram(9)).id == w.id
+        assert await uow.staff.remove_agent("1") and await uow.staff.remove_worker(w.id)
+        assert not await uow.staff.remove_worker(w.id)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.handoffs.duty_agent() == ""  # retired: no longer named to owners
+        assert [a.name for a in await uow.staff.agents()] == ["小林"]
+        assert await uow.staff.workers("工程部") == [] and await uow.staff.worker(w.id) is None
+
+
+def _python_files(*folders: str):
+    root = Path(__file__).resolve().parent.parent
+    for folder in folders:
+        yield from (
+            (p.relative_to(root).as_posix(), p.read_text("utf-8"))
+            for p in (root / folder).rglob("*.py")
+        )
+
+
+def test_ticket_history_rows_are_made_in_one_place():
+    makers = [
+        path
+        for path, text in _python_files("storage", "bot", "desk")
+        if re.search(r"(?<!class )TicketEvent\(", text)
+    ]
+    assert makers == ["storage/ticket_history.py"]
+
+
+def test_the_open_statuses_are_listed_once():
+    listed = re.compile(r"\(\s*\"new\",\s*\"accepted\",\s*\"dispatched\",\s*\"in_progress\"\s*\)")
+    places = [
+        path
+        for path, text in _python_files("storage", "bot", "desk", "dialogs", "tests")
+        if listed.search(text) and path != "tests/test_ticket_machine.py"
+    ]
+    assert places == ["dialogs/ports.py"]

@@ -1,9 +1,11 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 from dialogs.polite import check
 from dialogs.template_samples import lint_all
-from dialogs.texts import Texts
+from dialogs.texts import LABELS_FILE, TEMPLATES_DIR, DuplicateTemplate, Texts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,23 +45,10 @@ def test_lint_templates_command_exits_zero(capsys):
     assert "全部通过" in capsys.readouterr().out
 
 
-def test_dialogs_import_neither_aiogram_nor_sqlalchemy():
-    for path in (ROOT / "dialogs").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for n in names:
-                assert not n.startswith(("aiogram", "sqlalchemy")), f"{path}: {n}"
-
-
 def test_no_chinese_words_in_python_code():
     """Owner-facing words live in templates_zh/ and the data files; .py files keep only
     comments and docstrings (template_samples.py is sample data for the lint)."""
-    for folder in ("bot", "dialogs", "storage"):
+    for folder in ("bot", "desk", "dialogs", "storage"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "template_samples.py" or "migrations" in path.parts:
                 continue
@@ -170,14 +159,45 @@ def test_doubled_words_are_found_but_real_reduplications_pass():
 
 
 def test_lint_reports_each_new_rule_in_a_template(tmp_path):
-    (tmp_path / "buttons.toml").write_text(
-        (ROOT / "templates_zh" / "buttons.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "labels.toml").write_text(
+        (TEMPLATES_DIR / LABELS_FILE).read_text(encoding="utf-8"), encoding="utf-8"
     )
-    (tmp_path / "bad.j2").write_text("请问{{ salutation }}需要尽快上门上门吗?", encoding="utf-8")
+    (tmp_path / "owner").mkdir()
+    (tmp_path / "owner" / "bad.j2").write_text(
+        "请问{{ salutation }}需要尽快上门上门吗?", encoding="utf-8"
+    )
     _count, findings = lint_all(Texts(directory=tmp_path))
     phrases = {f.phrase for name, f in findings if name == "bad"}
     assert {"请问王女士", "上门上门"} <= phrases
     assert any("吗?" in p for p in phrases)
+
+
+# --- templates in folders by audience, found by name -------------------------------------------
+
+# the prefix that marks each audience's templates; everything else an owner reads is in owner/
+AUDIENCE_PREFIX = {"agent": "agent_", "cli": "cli_", "console": "console_", "survey": "survey_"}
+
+
+def test_every_template_sits_in_the_folder_of_its_audience():
+    t = Texts()
+    assert list(TEMPLATES_DIR.glob("*.j2")) == []
+    assert t.template_path("_macros") == "shared/_macros.j2"
+    folders = {path.split("/")[0] for path in t.loader.paths.values()}
+    assert folders == {"owner", "agent", "survey", "cli", "console", "shared"}
+    for name in t.template_names():
+        folder = t.template_path(name).split("/")[0]
+        assert folder in (*AUDIENCE_PREFIX, "owner"), name
+        for audience, prefix in AUDIENCE_PREFIX.items():
+            assert name.startswith(prefix) == (folder == audience), (name, folder)
+
+
+def test_a_template_name_in_two_folders_is_refused(tmp_path):
+    for folder in ("owner", "agent"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "menu.j2").write_text("您好", encoding="utf-8")
+    with pytest.raises(DuplicateTemplate, match="menu.j2"):
+        Texts(directory=tmp_path)
 
 
 def _render_both(names):

@@ -5,51 +5,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.ticket_machine import OPEN
+from desk.casework import card_buttons as buttons_for
+from desk.machine import OPEN
+from desk.model import Case
 from storage.models import Ticket
 from storage.uow import UnitOfWork
 
+from .buttons import keyboard_rows
 from .context import PRIORITY_CARD, PRIORITY_CARD_EDIT, Desk
 
 
 def card_buttons(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
-    if t.status == "new":
-        first = (
-            ("agent_btn_grab", f"d:grab:{t.id}")
-            if (t.urgent and desk.policy.grab_urgent)
-            else ("agent_btn_take", f"d:take:{t.id}")
-        )
-        return [[first, ("agent_btn_takeover", f"d:tkov:{t.id}")]]
-    if t.status in OPEN:
-        return [
-            [
-                ("agent_btn_dispatch", f"d:disp:{t.id}"),
-                ("agent_btn_progress", f"d:prog:{t.id}"),
-                ("agent_btn_complete", f"d:done:{t.id}"),
-            ],
-            [
-                ("agent_btn_escalate", f"d:esc:{t.id}"),
-                ("agent_btn_takeover", f"d:tkov:{t.id}"),
-                ("agent_btn_reassign", f"d:rsn:{t.id}"),
-            ],
-        ]
-    if t.status == "done":
-        return [
-            [("agent_btn_takeover", f"d:tkov:{t.id}"), ("agent_btn_resurvey", f"d:resurvey:{t.id}")]
-        ]
-    if t.status == "closed":
-        return [[("agent_btn_resurvey", f"d:resurvey:{t.id}")]]
-    return []
+    """The buttons the ticket's state allows (decided by the core, packed for Telegram)."""
+    case = Case(
+        id=t.id,
+        number=t.number,
+        kind=t.kind,
+        category=t.category,
+        department=t.department,
+        status=t.status,
+        urgent=t.urgent,
+        reporter_account_id=t.reporter_account_id,
+    )
+    return keyboard_rows(desk, buttons_for(case, desk.policy))
 
 
 async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]:
     details = t.details or {}
     work = []
-    for wo, w in await uow.desk.work_orders(t.id):
+    for wo, w in await uow.cases.work_orders(t.id):
         due = desk.texts.env.filters["when"](wo.due_at, desk.clock.now()) if wo.due_at else ""
         before = (" " + desk.texts.button("time_before", when=due)) if due else ""
         work.append(f"{wo.department}{w.name if w else ''}{before}")
-    events = await uow.desk.events(t.id)
+    events = await uow.cases.events(t.id)
     last = ""
     if events:
         e = events[-1]
@@ -63,7 +51,7 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
         "role": details.get("reporter_role", ""),
         "identity_verified": details.get("identity_verified", True),
         "category_label": category_label,
-        "photos": await uow.desk.photo_count(t.id),
+        "photos": await uow.cases.photo_count(t.id),
         "handler": t.handler_name,
         "work": work,
         "last_event": last,
@@ -104,7 +92,7 @@ async def refresh_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
     """Edit the card in place to show the current state and handler."""
     if not desk.agent_chat_id:
         return []
-    await uow.desk.supersede_card_edits(t.id)
+    await uow.outbox.supersede_card_edits(t.id)
     return [
         await uow.outbox.add(
             desk.agent_chat_id,

@@ -9,6 +9,7 @@ from dialogs.clock import Clock
 from dialogs.engine import Engine
 from dialogs.events import Reply
 from dialogs.policy import Policy
+from dialogs.state import profile_of
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
@@ -123,7 +124,7 @@ class Desk:
     ) -> None:
         """Escalations reach each supervisor directly too (a chat they opened with the bot; one
         who never did is a 403 the sender sets aside)."""
-        for sup in supervisors if supervisors is not None else await uow.desk.supervisors():
+        for sup in supervisors if supervisors is not None else await uow.staff.supervisors():
             await self.to_chat(
                 uow, sup.telegram_user_id, template, ctx, purpose="alert", ticket_id=ticket_id
             )
@@ -132,13 +133,12 @@ class Desk:
         self, uow: UnitOfWork, account_id: int, template: str, ctx: dict[str, Any], **kw: Any
     ) -> list[int]:
         """A message to the owner behind a ticket or a conversation (Telegram accounts only)."""
-        acc = await uow.desk.account(account_id)
+        acc = await uow.accounts.account(account_id)
         if acc is None or acc.channel != "telegram":
             return []
-        conv = await uow.desk.conversation(account_id)
-        profile = (conv.state or {}).get("profile", {}) if conv else {}
+        conv = await uow.accounts.conversation(account_id)
         ctx = {
-            "salutation": profile.get("salutation", ""),
+            "salutation": profile_of(conv.state if conv else None).salutation,
             "hotline": self.policy.hotline,
             "service_name": self.policy.service_name,
             **ctx,

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.events import Inbound
+from desk.commands import ClaimHandoff, ReleaseHandoff
+from dialogs.events import Inbound, Takeover
 from dialogs.polite import check
+from dialogs.state import profile_of
 from dialogs.typography import check_wording, fix_punctuation
 from storage.models import Agent, Handoff, Ticket
 from storage.uow import UnitOfWork
 
-from ..rendering import merge, payloads
+from ..owner_events import raise_event
+from .callbacks import pack
 from .context import PRIORITY_OWNER, PRIORITY_RELAY, Desk
 
 
@@ -27,7 +30,7 @@ async def start_human(
     """An agent takes the conversation: 首问 for it and its ticket; the bot stops answering."""
     now = desk.clock.now()
     if handoff is None:
-        handoff = await uow.desk.open_handoff(account_id)
+        handoff = await uow.handoffs.open_handoff(account_id)
     if handoff is None:
         handoff = Handoff(
             account_id=account_id,
@@ -40,34 +43,24 @@ async def start_human(
         await uow.session.flush()
     handoff.state, handoff.agent_id = "active", agent.id
     if ticket is None and handoff.ticket_id:
-        ticket = await uow.desk.ticket(handoff.ticket_id)
+        ticket = await uow.cases.ticket(handoff.ticket_id)
     if ticket is not None:
         if ticket.handler_agent_id is None:
             ticket.handler_agent_id, ticket.handler_name = agent.id, agent.name
-        uow.desk.event(ticket, now, "agent", agent.id, "takeover", None, None, "")
-    conv = await uow.desk.conversation(account_id)
-    state: dict[str, Any] = dict(conv.state) if conv and conv.state else {}
-    if state.get("flow") in ("repair", "complaint", "consult") and state.get("d"):
-        state["paused"] = {"flow": state["flow"], "step": state["step"], "d": state["d"]}
-    state.update(flow="human", step="active", choices=[], labels=[])
-    state["d"] = {
-        "handoff_id": handoff.id,
-        "agent": agent.name,
-        "ticket_number": ticket.number if ticket else "",
-    }
-    if conv is not None:
-        uow.desk.save_state(conv, state, now)
-    profile = state.get("profile", {})
-    unit = profile.get("unit") or {}
+        uow.cases.event(ticket, now, "agent", agent.id, "takeover", None, None, "")
+    takeover = Takeover(agent.name, handoff.id, ticket.number if ticket else "")
+    await raise_event(desk, uow, account_id, Inbound("takeover", detail=takeover))
+    conv = await uow.accounts.conversation(account_id)
+    profile = profile_of(conv.state if conv else None)
     await desk.to_agents(
         uow,
         "agent_takeover_started",
         {
             "agent": agent.name,
-            "salutation": profile.get("salutation", ""),
-            "unit_label": unit.get("label", ""),
+            "salutation": profile.salutation,
+            "unit_label": profile.unit_label,
         },
-        rows=[[("agent_btn_release", f"d:rel:{handoff.id}")]],
+        rows=[[("agent_btn_release", pack(ReleaseHandoff(handoff.id)))]],
         purpose="relay",
         ref={"account_id": account_id, "handoff_id": handoff.id},
         priority=PRIORITY_RELAY,
@@ -79,26 +72,18 @@ async def release(desk: Desk, uow: UnitOfWork, agent: Agent | None, handoff: Han
     """结束接管: back to the bot, which says so and shows the menu."""
     now = desk.clock.now()
     handoff.state, handoff.closed_at = "closed", now
-    conv = await uow.desk.conversation(handoff.account_id)
+    conv = await uow.accounts.conversation(handoff.account_id)
     if conv is None:
         return
-    state = dict(conv.state or {})
-    profile = state.get("profile", {})
-    state.update(flow="start", step="new", d={}, choices=[], labels=[])
-    result = await desk.engine.step(
-        state, Inbound("command", text="/menu"), handoff.account_id, uow.ports
-    )
-    uow.desk.save_state(conv, state, now)
+    profile = profile_of(conv.state)
+    # said before the menu the release brings back
     await desk.to_owner(uow, handoff.account_id, "owner_released", {})
-    acc = await uow.desk.account(handoff.account_id)
-    if acc is not None and acc.channel == "telegram":
-        for p in merge([p for r in result.replies for p in payloads(r, desk.texts)]):
-            await uow.outbox.add(acc.chat_id, p, now, priority=PRIORITY_OWNER)
+    await raise_event(desk, uow, handoff.account_id, Inbound("release"))
     await desk.to_agents(
         uow,
         "agent_takeover_ended",
         {
-            "salutation": profile.get("salutation", ""),
+            "salutation": profile.salutation,
             "agent": agent.name if agent else "",
             "by": "agent",
         },
@@ -156,15 +141,14 @@ async def agent_reply(
             uow, account_id, "owner_agent_reply", {"agent": agent.name, "text": text}
         )
         # style, not 服务禁言: the owner still understands, and 看看 / 谢谢 are real words
-        conv = await uow.desk.conversation(account_id)
-        profile = (conv.state or {}).get("profile", {}) if conv else {}
-        hints = check_wording(text, profile.get("salutation", ""))
+        conv = await uow.accounts.conversation(account_id)
+        hints = check_wording(text, profile_of(conv.state if conv else None).salutation)
         if hints:
             await desk.to_agents(
                 uow, "agent_reply_hint", {"issues": hints}, priority=PRIORITY_RELAY
             )
         return
-    acc = await uow.desk.account(account_id)
+    acc = await uow.accounts.account(account_id)
     if acc is not None and acc.channel == "telegram" and desk.agent_chat_id:
         await uow.outbox.add(
             acc.chat_id,
@@ -181,23 +165,23 @@ async def nudge_waiting(desk: Desk, uow: UnitOfWork) -> int:
     from datetime import timedelta
 
     now = desk.clock.now()
-    due = await uow.desk.waiting_handoffs_due(
+    due = await uow.handoffs.waiting_handoffs_due(
         now - timedelta(minutes=desk.policy.handoff_wait_minutes)
     )
     for h in due:
         h.nudged_at = now
         reply_by = now + timedelta(minutes=desk.policy.handoff_wait_minutes)
         await desk.to_owner(uow, h.account_id, "owner_wait_update", {"reply_by": reply_by})
-        conv = await uow.desk.conversation(h.account_id)
-        profile = (conv.state or {}).get("profile", {}) if conv else {}
+        conv = await uow.accounts.conversation(h.account_id)
+        profile = profile_of(conv.state if conv else None)
         await desk.to_agents(
             uow,
             "agent_handoff_waiting_long",
             {
-                "salutation": profile.get("salutation", ""),
+                "salutation": profile.salutation,
                 "minutes": desk.policy.handoff_wait_minutes,
             },
-            rows=[[("agent_btn_claim", f"d:claim:{h.id}")]],
+            rows=[[("agent_btn_claim", pack(ClaimHandoff(h.id)))]],
             priority=PRIORITY_RELAY,
         )
     return len(due)

@@ -4,20 +4,19 @@ once, still subject to quiet hours. On SQLite only one scheduler may run per dat
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import logging
 import os
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from dialogs.ticket_machine import OPEN
+from desk import due
 from storage.models import FollowUp
 from storage.uow import UnitOfWork
 
-from ..desk import cards
+from ..desk.apply import apply
+from ..desk.casefile import case_of, staff_of
 from ..desk.context import Desk
-from ..desk.work import delay_rows
+from ..desk.service import rules
 from . import survey
 
 log = logging.getLogger(__name__)
@@ -64,8 +63,7 @@ class Scheduler:
         self.desk = desk
         self.clock = desk.clock
         self.wake_sender = wake_sender
-        self.poll_seconds = poll_seconds
-        self._stopping = False
+        self.poll_seconds = poll_seconds  # how often tick runs (bot/jobs.py)
 
     async def tick(self) -> int:
         """Carry out every due follow-up; returns how many were handled."""
@@ -100,7 +98,7 @@ class Scheduler:
             # quiet hours (21:00–08:00): nothing but urgent matters; the rest waits for morning
             uow.followups.reschedule(f, later)
             return
-        t = await uow.desk.ticket(f.ticket_id) if f.ticket_id else None
+        t = await uow.cases.ticket(f.ticket_id) if f.ticket_id else None
         handler = HANDLERS.get(f.kind)
         if handler is not None and t is not None:
             try:
@@ -113,7 +111,7 @@ class Scheduler:
     async def _survey(self, uow, f, t) -> None:
         desk = self.desk
         kind = (f.data or {}).get("kind", "survey")
-        account = await uow.desk.account(f.account_id or t.reporter_account_id)
+        account = await uow.accounts.account(f.account_id or t.reporter_account_id)
         if account is None:
             return
         if account.unreachable or account.channel != "telegram":
@@ -142,95 +140,31 @@ class Scheduler:
         if sv is None or sv.state != "open":
             return
         sv.state = "no_answer"
-        uow.desk.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
+        uow.cases.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
 
-    async def _sla_stage(self, uow, f, t) -> tuple[str, Any] | None:
-        """The stage this SLA row watches and its deadline, or None when its promise was kept
-        (or the ticket is no longer open). A paused clock (等待配件) is looked at again later."""
-        if t.status not in OPEN:
-            return None
-        if t.sla_paused_since is not None:
-            uow.followups.reschedule(f, self.clock.now() + timedelta(minutes=30))
-            raise _Rescheduled
-        data = f.data or {}
-        stage = data.get("stage") or ("arrive" if t.promised_arrive_by else "contact")
-        deadline = (
-            datetime.fromisoformat(data["deadline"])
-            if data.get("deadline")
-            else (t.promised_arrive_by if stage == "arrive" else t.promised_contact_by)
-        )
-        arrived = False
-        if stage == "arrive":
-            steps = set(self.desk.policy.arrived_steps)
-            arrived = any(
-                e.action == "progress" and e.note in steps for e in await uow.desk.events(t.id)
-            )
-        fp = self.desk.policy.followups
-        if fp.stage_met(stage, t.status, t.status != "new", arrived):
-            return None
-        return stage, deadline
+    async def _due(self, uow, f, t, decide) -> None:
+        """An SLA or task row decided by the core (desk/due.py), carried out by the writer."""
+        case = await case_of(uow, t)
+        try:
+            effects = decide(case, f.data or {}, await staff_of(uow), rules(self.desk))
+        except due.Paused:
+            # the SLA clock is paused (等待配件): looked at again later
+            uow.followups.reschedule(f, self.clock.now() + due.Paused.retry_after)
+            raise _Rescheduled from None
+        await apply(self.desk, uow, t, effects)
 
     async def _sla_warn(self, uow, f, t) -> None:
-        found = await self._sla_stage(uow, f, t)
-        if found is None:
-            return
-        stage, deadline = found
-        await self.desk.to_agents(
-            uow,
-            "agent_sla_warn",
-            {"number": t.number, "handler": t.handler_name, "deadline": deadline, "stage": stage},
-            ticket_id=t.id,
-        )
+        await self._due(uow, f, t, due.sla_warn)
 
     async def _sla_overdue(self, uow, f, t) -> None:
-        found = await self._sla_stage(uow, f, t)
-        if found is None:
-            return
-        stage, deadline = found
-        desk = self.desk
-        t.escalated = True
-        uow.desk.event(t, self.clock.now(), "system", None, "overdue", None, None, stage)
-        sups = await uow.desk.supervisors()
-        ctx = {
-            "number": t.number,
-            "handler": t.handler_name,
-            "deadline": deadline,
-            "stage": stage,
-            "supervisors": [s.name for s in sups],
-        }
-        # nobody took it: the way out is to take it now; otherwise a new time for the owner
-        rows = cards.card_buttons(desk, t)[:1] if t.status == "new" else delay_rows(desk, t)
-        await desk.to_agents(uow, "agent_sla_overdue", ctx, ticket_id=t.id, rows=rows)
-        await desk.to_supervisors(uow, "agent_sla_overdue", ctx, ticket_id=t.id, supervisors=sups)
-        await cards.refresh_card(desk, uow, t)
+        await self._due(uow, f, t, due.sla_overdue)
 
     async def _task_deadline(self, uow, f, t) -> None:
         task = await uow.followups.task((f.data or {}).get("task_id", 0))
         if task is None or task.state != "open":
             return
-        sups = await uow.desk.supervisors()
-        ctx = {"number": t.number, "handler": t.handler_name, "supervisors": [s.name for s in sups]}
-        await self.desk.to_agents(
-            uow,
-            "agent_task_overdue",
-            ctx,
-            ticket_id=t.id,
-            rows=[[("agent_btn_task_result", f"d:task:{task.id}")]],
-        )
-        await self.desk.to_supervisors(
-            uow, "agent_task_overdue", ctx, ticket_id=t.id, supervisors=sups
-        )
-
-    async def run(self) -> None:
-        while not self._stopping:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("scheduler loop error")
-            await asyncio.sleep(self.poll_seconds)
-
-    def stop(self) -> None:
-        self._stopping = True
+        effects = due.task_overdue(await case_of(uow, t), task.id, await staff_of(uow))
+        await apply(self.desk, uow, t, effects)
 
 
 class _Rescheduled(Exception):
@@ -239,23 +173,7 @@ class _Rescheduled(Exception):
 
 async def phone_task(desk: Desk, uow: UnitOfWork, t, kind: str) -> None:
     """An owner the bot cannot reach (blocked, or not on Telegram) gets a phone 回访 instead."""
-    now = desk.clock.now()
-    task = await uow.followups.new_task(
-        "phone_survey", t.id, t.handler_agent_id, now + timedelta(days=1), now
-    )
-    await desk.to_agents(
-        uow,
-        "agent_phone_survey",
-        {
-            "number": t.number,
-            "handler": t.handler_name,
-            "phone": t.contact_phone,
-            "unit_label": t.unit_label,
-            "kind": kind,
-        },
-        ticket_id=t.id,
-        rows=[[("agent_btn_task_result", f"d:task:{task.id}")]],
-    )
+    await apply(desk, uow, t, due.phone_survey(await case_of(uow, t), kind, rules(desk)))
 
 
 HANDLERS = {

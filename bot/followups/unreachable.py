@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from dialogs.state import profile_of
 from storage.models import Account, Ticket
 from storage.uow import UnitOfWork
 
@@ -19,13 +20,12 @@ async def owner_blocked(desk: Desk, uow: UnitOfWork, row) -> None:
         return
     acc.unreachable = True
     ticket = await uow.session.get(Ticket, row.ticket_id) if row.ticket_id else None
-    conv = await uow.desk.conversation(acc.id)
-    profile = (conv.state or {}).get("profile", {}) if conv else {}
+    conv = await uow.accounts.conversation(acc.id)
     await desk.to_agents(
         uow,
         "agent_owner_unreachable",
         {
-            "salutation": profile.get("salutation", ""),
+            "salutation": profile_of(conv.state if conv else None).salutation,
             "number": ticket.number if ticket else "",
             "handler": ticket.handler_name if ticket else "",
             "phone": (ticket.contact_phone if ticket else acc.phone),

@@ -1,41 +1,37 @@
 """The agents' group: button taps and replies. Only roster members act; a stranger's tap or
-command gets a polite refusal and nothing changes."""
+command gets a polite refusal and nothing changes. Thin: each update becomes a desk command,
+the core decides, the unit-of-work middleware commits and wakes the sender."""
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from storage.uow import UnitOfWork
 
-from ..desk import actions, relay
+from ..desk import relay, service
+from ..desk.callbacks import DESK_CALLBACKS
 from ..desk.context import Desk
-from ..outbox_sender import OutboxSender
-
-log = logging.getLogger(__name__)
+from ..unit_of_work import UnitOfWorkMiddleware
 
 
-async def on_group_tap(
-    query: CallbackQuery, desk: Desk, sessionmaker, sender: OutboxSender
-) -> None:
-    async with UnitOfWork(sessionmaker) as uow:
-        alert = await actions.handle_tap(desk, uow, query.from_user.id, query.data or "")
-        if alert is None:
-            await uow.commit()
-        else:
-            await uow.rollback()
+async def on_desk_tap(query: CallbackQuery, callback_data: Any, desk: Desk, uow: UnitOfWork):
+    alert = await service.agent_tap(desk, uow, query.from_user.id, callback_data.command())
     if alert:
         await query.answer(alert, show_alert=True)
     else:
         await query.answer()
-        await sender.deliver()
 
 
-async def on_group_message(
-    message: Message, bot: Bot, desk: Desk, sessionmaker, sender: OutboxSender
-) -> None:
+async def on_stale_tap(query: CallbackQuery, desk: Desk) -> None:
+    """A button from an older version, or forged: nothing changes."""
+    alert = desk.texts.render("agent_refused", {"reason": "stale", "handler": ""})
+    await query.answer(alert, show_alert=True)
+
+
+async def on_group_message(message: Message, desk: Desk, uow: UnitOfWork) -> None:
     user = message.from_user
     if user is None or user.is_bot:
         return
@@ -43,76 +39,36 @@ async def on_group_message(
     is_command = bool(message.text and message.text.startswith("/"))
     if replied is None and not is_command:
         return  # the group's own conversation
-    async with UnitOfWork(sessionmaker) as uow:
-        agent = await uow.desk.agent_by_telegram(user.id)
-        if agent is None:
-            await desk.to_agents(uow, "agent_not_roster", {})
-            await uow.commit()
-            await sender.deliver()
-            return
-        if replied is None:
-            return
-        row = await uow.desk.sent_in_chat(str(message.chat.id), replied.message_id)
-        if row is None:
-            return
-        text = message.text or message.caption or ""
-        kind = "text" if message.text else "media"
-        if row.purpose in ("relay", "handoff"):
-            account_id = row.ref.get("account_id")
-            h = await uow.desk.open_handoff(account_id) if account_id else None
-            if h is None or h.state != "active":
-                await desk.to_agents(uow, "agent_refused", {"reason": "no_handoff", "handler": ""})
-            else:
-                await relay.agent_reply(
-                    desk, uow, agent, account_id, text, message.message_id, kind
-                )
-        elif row.purpose == "prompt" and text:
-            await _prompt_reply(desk, uow, agent, row.ref, text)
-        await uow.commit()
-    await sender.deliver()
-
-
-async def _prompt_reply(desk: Desk, uow: UnitOfWork, agent, ref: dict, text: str) -> None:
-    from dialogs.polite import check
-    from dialogs.typography import fix_punctuation
-
-    t = await uow.desk.ticket(int(ref.get("ticket_id", 0)))
-    if t is None:
+    agent = await uow.staff.agent_by_telegram(user.id)
+    if agent is None:
+        await desk.to_agents(uow, "agent_not_roster", {})
         return
-    action = ref.get("action")
-    if action in ("complete", "note"):
-        text = fix_punctuation(text)  # the owner reads it: full-width marks (GB/T 15834)
-    try:
-        if action == "complete":
-            if check(text):
-                await desk.to_agents(uow, "agent_reply_held", {"issues": check(text)})
-                return
-            await actions.complete(desk, uow, agent, t, text)
-        elif action == "escalate":
-            await actions.escalate(desk, uow, agent, t, text)
-        elif action == "task_result":
-            await actions.task_result(desk, uow, agent, int(ref.get("task_id", 0)), text)
-        elif action == "note":
-            findings = check(text)
-            if findings:
-                await desk.to_agents(uow, "agent_reply_held", {"issues": findings})
-                return
-            uow.desk.event(t, desk.clock.now(), "agent", agent.id, "note", None, None, text)
-            await desk.to_owner(
-                uow,
-                t.reporter_account_id,
-                "owner_note",
-                {"number": t.number, "note": text},
-                ticket_id=t.id,
-            )
-    except actions.Refusal as r:
-        await desk.to_agents(uow, "agent_refused", {"reason": r.reason, "handler": "", **r.ctx})
+    if replied is None:
+        return
+    row = await uow.outbox.sent_in_chat(str(message.chat.id), replied.message_id)
+    if row is None:
+        return
+    text = message.text or message.caption or ""
+    if row.purpose in ("relay", "handoff"):
+        account_id = row.ref.get("account_id")
+        h = await uow.handoffs.open_handoff(account_id) if account_id else None
+        if h is None or h.state != "active":
+            await desk.to_agents(uow, "agent_refused", {"reason": "no_handoff", "handler": ""})
+        else:
+            kind = "text" if message.text else "media"
+            await relay.agent_reply(desk, uow, agent, account_id, text, message.message_id, kind)
+    elif row.purpose == "prompt" and text:
+        await service.prompt_reply(desk, uow, agent, row.ref, text)
 
 
-def make_router(agent_chat_id: str) -> Router:
+def make_router(agent_chat_id: int | str) -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.id == int(agent_chat_id))
     router.callback_query.filter(F.message.chat.id == int(agent_chat_id))
-    router.callback_query.register(on_group_tap, F.data.startswith("d:"))
+    router.message.middleware(UnitOfWorkMiddleware())
+    router.callback_query.middleware(UnitOfWorkMiddleware())
+    for cb in DESK_CALLBACKS:
+        router.callback_query.register(on_desk_tap, cb.filter())
+    router.callback_query.register(on_stale_tap)
     router.message.register(on_group_message)
     return router

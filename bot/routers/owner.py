@@ -8,11 +8,16 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message, Update
 
 from dialogs.events import Inbound
+from dialogs.state import profile_of
 from dialogs.texts import Texts
+from storage.uow import UnitOfWork
 
 from ..conversation import ConversationService
+from ..desk import service
+from ..desk.callbacks import OwnerAnswerCb
 from ..outbox_sender import OutboxSender
 from ..rendering import CALLBACK_PREFIX
+from ..unit_of_work import UnitOfWorkMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +85,32 @@ async def on_message(
         await sender.deliver()
 
 
+async def on_owner_answer(
+    query: CallbackQuery, callback_data: OwnerAnswerCb, desk, uow: UnitOfWork
+) -> None:
+    """已解决 / 还有问题 under a completion message (desk/casework.py decides)."""
+    acc = await uow.accounts.account_by_external("telegram", str(query.from_user.id))
+    if acc is None:
+        alert = desk.texts.render("owner_action_stale")
+    else:
+        conv = await uow.accounts.conversation(acc.id)
+        owner_id = profile_of(conv.state if conv else None).owner_id
+        alert = await service.owner_tap(desk, uow, acc.id, owner_id, callback_data.command())
+    if alert:
+        await query.answer(alert, show_alert=True)
+    else:
+        await query.answer()
+
+
 async def _owner_desk_tap(
     query: CallbackQuery, data: str, sessionmaker, desk, sender: OutboxSender
 ) -> None:
-    from storage.uow import UnitOfWork
-
-    from ..desk.owner_actions import handle_owner_tap
     from ..followups import survey
 
-    tap = survey.handle_tap if data.startswith("s:") else handle_owner_tap
     async with UnitOfWork(sessionmaker) as uow:
-        acc = await uow.desk.account_by_external("telegram", str(query.from_user.id))
+        acc = await uow.accounts.account_by_external("telegram", str(query.from_user.id))
         alert = (
-            await tap(desk, uow, acc.id, data)
+            await survey.handle_tap(desk, uow, acc.id, data)
             if acc is not None
             else desk.texts.render("owner_action_stale")
         )
@@ -116,7 +134,7 @@ async def on_callback(
     desk,
 ) -> None:
     data = query.data or ""
-    if data.startswith(("o:", "s:")):
+    if data.startswith("s:"):
         await _owner_desk_tap(query, data, sessionmaker, desk, sender)
         return
     # the token is only a pointer: its meaning is looked up in the server-side state
@@ -144,10 +162,17 @@ async def on_callback(
 
 
 def make_router() -> Router:
-    """A fresh router per dispatcher: tests and restarts build several in one process."""
+    """A fresh router per dispatcher: tests and restarts build several in one process. The
+    owner's answers on desk messages come first; everything else is the conversation."""
+    answers = Router(name=f"{__name__}.answers")
+    answers.callback_query.filter(F.message.chat.type == "private")
+    answers.callback_query.middleware(UnitOfWorkMiddleware())
+    answers.callback_query.register(on_owner_answer, OwnerAnswerCb.filter())
+    chat = Router(name=f"{__name__}.chat")
+    chat.message.filter(F.chat.type == "private")
+    chat.callback_query.filter(F.message.chat.type == "private")
+    chat.message.register(on_message)
+    chat.callback_query.register(on_callback)
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
-    router.message.register(on_message)
-    router.callback_query.register(on_callback)
+    router.include_routers(answers, chat)
     return router

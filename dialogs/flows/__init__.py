@@ -15,4 +15,5 @@ from . import (  # noqa: F401
     repair_emergency,
     repair_readback,
     start,
+    survey,
 )

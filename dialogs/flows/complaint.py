@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from ..events import Inbound
 from ..session import Session
-from ..steps import goto, step
+from ..steps import enter, goto, step
 from ..units import building_label
-from . import filing, menu
+from . import filing
 
 FIELDS = ("what", "category", "where", "when", "expect")
 EDIT_STEPS = {
@@ -52,9 +52,7 @@ def _category(s: Session) -> dict:
 
 
 async def _human(s: Session) -> None:
-    from . import handoff
-
-    await handoff.request_human(s, topic="complaint")
+    await enter(s, "handoff.request", topic="complaint")
 
 
 async def advance(s: Session) -> None:
@@ -205,7 +203,7 @@ async def on_restate(s: Session, ev: Inbound, value: str | None) -> None:
     elif value == "cancel":
         s.say("complaint_cancelled")
         s.reset_dialog()
-        await menu.show_menu(s)
+        await enter(s, "menu.show")
     else:
         s.d["restated"] = True
         await advance(s)
@@ -339,4 +337,4 @@ async def _close(s: Session) -> None:
         duty_agent=await s.ports.handoffs.duty_agent(),
     )
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")

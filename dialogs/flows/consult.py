@@ -6,8 +6,8 @@ import unicodedata
 
 from ..events import Inbound
 from ..session import Session
-from ..steps import step
-from . import filing, menu
+from ..steps import enter, step
+from . import filing
 
 # fewer letters or digits than this (emoji and punctuation do not count) is not yet a question
 MIN_WORD_CHARS = 2
@@ -41,4 +41,4 @@ async def on_question(s: Session, ev: Inbound, value: str | None) -> None:
     ticket = await filing.file_ticket(s, draft)
     s.say("consult_created", ticket=ticket, question=draft.description)
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")

@@ -10,9 +10,9 @@ import re
 
 from ..events import Inbound
 from ..session import Session
-from ..steps import goto, step
+from ..steps import enter, entry, goto, step
 from ..units import WORDS, building_label, clean_part
-from . import filing, menu
+from . import filing
 from .repair_common import draft as repair_draft
 
 # kinds whose danger is usually at home, where the owner's flat is the first place to look
@@ -34,14 +34,14 @@ def detect(s: Session, text: str) -> str | None:
 
 async def intercept(s: Session, ev: Inbound) -> bool:
     """Called before any step sees a text (or a photo's caption). True when it was handled."""
-    if ev.kind not in ("text", "photo") or s.state["flow"] == "emergency":
+    if ev.kind not in ("text", "photo") or s.state.flow == "emergency":
         return False
-    if s.state["flow"] == "repair" and s.d.get("emergency"):
+    if s.state.flow == "repair" and s.d.get("emergency"):
         return False
     kind = detect(s, ev.text)
     if kind is None:
         return False
-    if s.state["flow"] == "human":
+    if s.state.flow == "human":
         # a person is reading: the words still reach them, and the owner is kept safe meanwhile
         await _advice_and_ticket(s, kind, ev, {})
         return False
@@ -49,16 +49,15 @@ async def intercept(s: Session, ev: Inbound) -> bool:
     return True
 
 
+@entry("emergency.raise")
 async def raise_emergency(s: Session, kind: str, ev: Inbound | None = None) -> None:
     """Start (or turn the repair dialog into) the emergency path."""
-    flow = s.state["flow"]
-    if flow == "repair":
+    if s.state.flow == "repair":
         d = s.d  # what the repair dialog already knows is kept
     else:
-        if flow in menu.RESUMABLE and s.d:
-            s.state["paused"] = {"flow": flow, "step": s.state["step"], "d": s.d}
+        s.state.pause()
         d = {}
-    s.state["d"] = d
+    s.state.data = d
     s.set_step("emergency", "start")
     await _advice_and_ticket(s, kind, ev, d)
     if not s.profile.get("unit"):
@@ -91,10 +90,10 @@ async def _advice_and_ticket(s: Session, kind: str, ev: Inbound | None, d: dict)
     )
     if d.get("ticket_id"):
         return
-    saved, s.state["d"] = s.state["d"], d
+    saved, s.state.data = s.state.data, d
     ticket_draft = repair_draft(s)
     ticket = await filing.file_ticket(s, ticket_draft)
-    s.state["d"] = saved
+    s.state.data = saved
     d["ticket_id"] = ticket.id
     d["ticket_number"] = ticket.number
     s.say(
@@ -250,7 +249,7 @@ async def _complete_ticket(s: Session) -> object | None:
     ticket = await s.ports.tickets.complete_emergency(d["ticket_id"], ticket_draft, s.now())
     s.durable = True
     if ticket is not None:
-        filing.agent_card(s, ticket, ticket_draft, update=True)
+        filing.ticket_changed(s, ticket)
     return ticket
 
 
@@ -259,9 +258,10 @@ async def finish(s: Session) -> None:
     if ticket is not None:
         s.say("emergency_completed", ticket=ticket, people=s.d.get("people", ""))
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")
 
 
+@entry("emergency.keep_ticket")
 async def keep_ticket(s: Session) -> None:
     """/menu or /cancel after the urgent ticket was made: nothing the owner said is thrown away,
     and the owner is told truthfully that the urgent ticket stands."""
@@ -271,6 +271,7 @@ async def keep_ticket(s: Session) -> None:
     s.reset_dialog()
 
 
+@entry("emergency.attach_identity")
 async def attach_identity(s: Session) -> None:
     """An owner who reported an emergency before identifying: the urgent ticket gets the unit
     and phone once they are known."""
@@ -289,5 +290,5 @@ async def attach_identity(s: Session) -> None:
     ticket = await s.ports.tickets.attach_identity(ticket_id, ticket_draft, s.now())
     s.durable = True
     if ticket is not None:
-        filing.agent_card(s, ticket, ticket_draft, update=True)
+        filing.ticket_changed(s, ticket)
         s.say("emergency_identity_added", ticket=ticket)

@@ -1,11 +1,12 @@
-"""Turning a finished dialog into a ticket: promised times from the policy, the agents' card,
-and the attachments the owner sent along the way."""
+"""Turning a finished dialog into a ticket: promised times from the policy, the attachments the
+owner sent along the way, and word to the agents' side that the ticket is there (the side that
+shows the card renders it from the ticket as stored: one card, one truth)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..events import Reply
+from ..events import TicketChanged, TicketFiled
 from ..ports import TicketDraft, TicketView
 from ..session import Session
 from ..slots import Window
@@ -29,7 +30,7 @@ def build_draft(
     p = s.profile
     unit = p.get("unit") or {}
     promise = s.policy.promise(kind, category, urgent, s.local_now(), window)
-    attachments = list(s.d.get("attachments", [])) + list(s.state.get("pending_attachments", []))
+    attachments = list(s.d.get("attachments", [])) + list(s.state.pending_attachments)
     # SLA: each promise (contact, arrival, completion) reminded at 80% and alerted when missed
     sla = s.policy.followups.sla(
         kind=kind,
@@ -76,33 +77,14 @@ async def file_ticket(s: Session, draft: TicketDraft) -> TicketView:
     """Create the ticket in this unit of work; the confirmation and the card go via the outbox."""
     day = s.local_now().strftime("%Y%m%d")
     ticket = await s.ports.tickets.create(draft, s.now(), f"{PREFIX[draft.kind]}-{day}")
-    s.state.pop("pending_attachments", None)
+    s.state.pending_attachments = []
     s.d.pop("attachments", None)
     s.durable = True
-    agent_card(s, ticket, draft)
+    s.effect(TicketFiled(ticket.id))
     return ticket
 
 
-def agent_card(s: Session, ticket: TicketView, draft: TicketDraft, *, update: bool = False) -> None:
-    card = Reply(
-        "agent_ticket_card",
-        {
-            "ticket": ticket,
-            "salutation": s.profile.get("salutation", ""),
-            "unit_label": draft.unit_label,
-            "unit_verified": draft.unit_verified,
-            "identity_verified": bool(s.profile.get("identity_verified")),
-            "role": s.profile.get("role", "owner"),
-            "category_label": s.policy.category_label(draft.kind, draft.category)
-            if draft.kind != "consult"
-            else "",
-            "photos": sum(1 for a in draft.attachments if a.get("kind") == "photo"),
-            "others": sum(1 for a in draft.attachments if a.get("kind") != "photo"),
-            "emergency": draft.emergency,
-            # the owner's chosen visit, so the card and the owner show the same times
-            "window": draft.details.get("slot_window"),
-            "update": update,
-            "now": s.now(),
-        },
-    )
-    s.effect("agent_message", reply=card, ticket_id=ticket.id, purpose="card", update=update)
+def ticket_changed(s: Session, ticket: TicketView) -> None:
+    """The owner completed a ticket already filed: the agents' card is redrawn."""
+    s.durable = True
+    s.effect(TicketChanged(ticket.id))

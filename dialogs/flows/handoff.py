@@ -3,17 +3,17 @@ owner is told when a person will reply and a consultation ticket is opened."""
 
 from __future__ import annotations
 
-from ..events import Inbound, Reply
+from ..events import HandoffRequested, Inbound, Reply
 from ..session import Session
-from ..steps import goto, step
-from . import filing, menu
+from ..steps import enter, entry, goto, step
+from . import filing
 
 
+@entry("handoff.request")
 async def request_human(s: Session, topic: str = "") -> None:
     summary = s.d.get("what", "") or s.d.get("description", "")
     # what the owner had said so far is kept, so they can pick it up after the person
-    if s.d and s.state["flow"] in menu.RESUMABLE:
-        s.state["paused"] = {"flow": s.state["flow"], "step": s.state["step"], "d": s.d}
+    s.state.pause()
     if not s.policy.in_working_hours(s.local_now()):
         # nobody is at the desk: ask what the owner needs before anything is recorded
         s.reset_dialog()
@@ -25,14 +25,7 @@ async def request_human(s: Session, topic: str = "") -> None:
     s.reset_dialog()
     s.d["handoff_id"] = handoff_id
     s.d["since"] = s.now().isoformat()
-    s.effect(
-        "agent_message",
-        reply=_agent_note(s, topic, summary),
-        ticket_id=None,
-        purpose="handoff",
-        ref={"handoff_id": handoff_id, "account_id": s.account_id},
-        buttons=[[("agent_btn_claim", f"d:claim:{handoff_id}")]],
-    )
+    s.effect(HandoffRequested(handoff_id, s.account_id, _agent_note(s, topic, summary)))
     await goto(s, "human.waiting")
 
 
@@ -68,7 +61,7 @@ async def on_after_hours(s: Session, ev: Inbound, value: str | None) -> None:
     # the owner hears the ticket's own promised time, the one the agents' card shows
     s.say("handoff_after_hours", ticket=ticket)
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")
 
 
 def _agent_note(s: Session, topic: str, summary: str) -> Reply:

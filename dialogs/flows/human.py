@@ -6,10 +6,34 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..events import Inbound
+from ..events import HandoffClosed, Inbound, RelayToAgents, Takeover
 from ..session import Session
-from ..steps import step
-from . import menu
+from ..steps import enter, entry, give_way, on_event, step
+
+
+@on_event("takeover")
+async def on_takeover(s: Session, ev: Inbound) -> None:
+    """An agent takes the conversation (from the queue, or on a ticket): the bot stops answering
+    and a dialog under way is put aside for after."""
+    assert isinstance(ev.detail, Takeover)
+    await give_way(s, ev)  # the survey's comment is not awaited while a person talks
+    s.state.pause()
+    s.clear_choices()
+    s.set_step("human", "active")
+    s.state.data = {
+        "handoff_id": ev.detail.handoff_id,
+        "agent": ev.detail.agent,
+        "ticket_number": ev.detail.ticket_number,
+    }
+
+
+@on_event("release")
+async def on_release(s: Session, ev: Inbound) -> None:
+    """结束接管: back to the bot and the menu (a dialog put aside is offered to resume)."""
+    s.set_step("start", "new")
+    s.reset_dialog()
+    s.clear_choices()
+    await enter(s, "menu.show")
 
 
 @step("human.waiting", accepts={"choice"}, raw=True)
@@ -54,34 +78,31 @@ def _relay(s: Session, ev: Inbound) -> None:
     if ev.album_id:
         s.d["album"] = ev.album_id
     s.effect(
-        "relay",
-        handoff_id=s.d.get("handoff_id"),
-        message_id=ev.message_id,
-        kind=ev.kind,
-        text=ev.text,
-        phone=ev.phone,
-        header=first_of_album,
-        salutation=s.profile.get("salutation", ""),
-        unit_label=(s.profile.get("unit") or {}).get("label", ""),
-        ticket_number=s.d.get("ticket_number", ""),
+        RelayToAgents(
+            handoff_id=s.d.get("handoff_id"),
+            message_id=ev.message_id,
+            kind=ev.kind,
+            text=ev.text,
+            phone=ev.phone,
+            header=first_of_album,
+            salutation=s.profile.get("salutation", ""),
+            unit_label=(s.profile.get("unit") or {}).get("label", ""),
+            ticket_number=s.d.get("ticket_number", ""),
+        )
     )
     s.durable = True
 
 
+@entry("human.leave")
 async def end_by_owner(s: Session) -> None:
     """The owner leaves (/cancel, /menu, 不等了): a queue nobody answered is cancelled as such,
     never called the end of a service nobody gave."""
-    served = s.state["step"] == "active"
+    served = s.state.step == "active"
     handoff_id = s.d.get("handoff_id")
     if handoff_id:
         await s.ports.handoffs.close(handoff_id, s.now())
-        s.effect(
-            "handoff_closed",
-            handoff_id=handoff_id,
-            by="owner",
-            salutation=s.profile.get("salutation", ""),
-        )
+        s.effect(HandoffClosed(handoff_id, by="owner", salutation=s.profile.get("salutation", "")))
         s.durable = True
     s.say("handoff_ended_by_owner" if served else "handoff_queue_left")
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")

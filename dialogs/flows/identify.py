@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..events import Inbound
 from ..phone import looks_like_phone, normalize_phone
 from ..session import Session
-from ..steps import goto, step
+from ..steps import enter, goto, step
 from ..units import UnitRef
 
 
@@ -26,13 +26,11 @@ def unit_dict(ref: UnitRef, verified: bool) -> dict:
 
 async def finish(s: Session) -> None:
     """Identification done: on to what the owner came for, or the menu."""
-    from . import emergency, menu
-
     s.say(
         "identified", unit_label=s.profile["unit"]["label"], verified=s.profile["unit"]["verified"]
     )
-    await emergency.attach_identity(s)
-    await menu.show_menu(s)
+    await enter(s, "emergency.attach_identity")
+    await enter(s, "menu.show")
 
 
 # --- contact ----------------------------------------------------------------------------------

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..events import Inbound
+from ..events import AlertAgents, Inbound, Reply
+from ..ports import OPEN_STATUSES as OPEN
 from ..session import Session
-from ..steps import goto, step
-from . import menu
+from ..steps import enter, goto, step
 
 PAGE = 5
-OPEN = ("new", "accepted", "dispatched", "in_progress")
 
 
 @step("mine.list", accepts={"choice"})
@@ -45,7 +44,7 @@ async def ask_list(s: Session) -> None:
 @ask_list.on
 async def on_list(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "menu":
-        await menu.show_menu(s)
+        await enter(s, "menu.show")
         return
     if value in ("prev", "next"):
         s.d["page"] = max(0, s.d.get("page", 0) + (1 if value == "next" else -1))
@@ -80,7 +79,7 @@ async def ask_detail(s: Session) -> None:
 async def on_detail(s: Session, ev: Inbound, value: str | None) -> None:
     t = await _ticket(s)
     if value == "menu":
-        await menu.show_menu(s)
+        await enter(s, "menu.show")
     elif value == "list" or t is None:
         await goto(s, "mine.list")
     elif t.status not in OPEN:
@@ -132,13 +131,11 @@ async def on_withdraw(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "yes" and t is not None and await s.ports.tickets.withdraw(t.id, s.now()):
         s.durable = True
         s.say("mine_withdrawn", number=t.number)
-        s.effect("agent_message", reply=_withdrawn_note(s, t), ticket_id=t.id)
+        s.effect(AlertAgents(_withdrawn_note(s, t), ticket_id=t.id))
     await goto(s, "mine.detail")
 
 
-def _withdrawn_note(s: Session, t):
-    from ..events import Reply
-
+def _withdrawn_note(s: Session, t) -> Reply:
     return Reply(
         "agent_ticket_withdrawn",
         {"number": t.number, "salutation": s.profile.get("salutation", "")},
@@ -148,8 +145,6 @@ def _withdrawn_note(s: Session, t):
 async def _urge(s: Session, t) -> None:
     """催办: the handler (or the group when untaken) is alerted; a second 催办 on an overdue
     ticket goes up to the supervisors; at most once per interval, with a polite answer either way."""
-    from ..events import Reply
-
     res = await s.ports.tickets.urge(t.id, s.now(), s.policy.urge_interval_minutes)
     # a 催办 is itself a promise: the owner and the agents are told the same reply time
     minutes = (
@@ -161,20 +156,19 @@ async def _urge(s: Session, t) -> None:
     s.say(f"mine_urge_{res.outcome}", t=t, res=res, reply_by=reply_by)
     if res.outcome in ("sent", "escalated"):
         s.durable = True
+        note = Reply(
+            "agent_urge",
+            {
+                "t": t,
+                "res": res,
+                "salutation": s.profile.get("salutation", ""),
+                "now": s.now(),
+                "reply_by": reply_by,
+            },
+        )
         s.effect(
-            "agent_message",
-            ticket_id=t.id,
-            purpose="urge",
-            supervisors=res.outcome == "escalated",
-            reply=Reply(
-                "agent_urge",
-                {
-                    "t": t,
-                    "res": res,
-                    "salutation": s.profile.get("salutation", ""),
-                    "now": s.now(),
-                    "reply_by": reply_by,
-                },
-            ),
+            AlertAgents(
+                note, ticket_id=t.id, purpose="urge", supervisors=res.outcome == "escalated"
+            )
         )
     await goto(s, "mine.detail")

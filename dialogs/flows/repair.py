@@ -6,9 +6,8 @@ from __future__ import annotations
 from .. import slots
 from ..events import Inbound
 from ..session import Session
-from ..steps import goto, step
+from ..steps import enter, goto, step
 from ..units import WORDS, building_label, floor_label
-from . import emergency
 from .repair_common import EDITABLE, advance
 from .repair_emergency import kind_of_category
 
@@ -94,7 +93,7 @@ async def ask_category(s: Session) -> None:
 async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
     s.d["category"] = value
     if s.policy.repair_categories.get(value or "", {}).get("emergency"):
-        await emergency.raise_emergency(s, kind_of_category(s, value) or "gas")
+        await enter(s, "emergency.raise", kind=kind_of_category(s, value) or "gas")
         return
     await advance(s)
 

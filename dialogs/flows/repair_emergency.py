@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from ..events import Inbound
 from ..session import Session
-from ..steps import goto, step
-from . import emergency
+from ..steps import enter, goto, step
 
 
 @step("repair.emergency_kind", accepts={"choice"})
@@ -26,7 +25,7 @@ async def on_emergency_kind(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "neither":
         await goto(s, "repair.where")
         return
-    await emergency.raise_emergency(s, value or "gas")
+    await enter(s, "emergency.raise", kind=value or "gas")
 
 
 def kind_of_category(s: Session, category: str | None) -> str | None:

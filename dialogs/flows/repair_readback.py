@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..events import Inbound
 from ..session import Session
-from ..steps import goto, step
-from . import filing, menu
+from ..steps import enter, goto, step
+from . import filing
 from .repair_common import EDITABLE, END_PUNCTUATION, advance, draft, location_text, slot_label
 
 
@@ -47,14 +47,14 @@ async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "cancel":
         s.say("repair_cancelled")
         s.reset_dialog()
-        await menu.show_menu(s)
+        await enter(s, "menu.show")
         return
     ticket_draft = draft(s)
     if s.d.get("ticket_id"):
         ticket = await s.ports.tickets.complete_emergency(s.d["ticket_id"], ticket_draft, s.now())
         s.durable = True
         if ticket is not None:
-            filing.agent_card(s, ticket, ticket_draft, update=True)
+            filing.ticket_changed(s, ticket)
             s.say("emergency_completed", ticket=ticket)
     else:
         ticket = await filing.file_ticket(s, ticket_draft)
@@ -75,7 +75,7 @@ async def on_readback(s: Session, ev: Inbound, value: str | None) -> None:
             unit_verified=ticket_draft.unit_verified,
         )
     s.reset_dialog()
-    await menu.show_menu(s)
+    await enter(s, "menu.show")
 
 
 @step("repair.edit", accepts={"choice"})

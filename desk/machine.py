@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OPEN = ("new", "accepted", "dispatched", "in_progress")
+from dialogs.ports import OPEN_STATUSES as OPEN
 
 # action → the states it may start from, and the state it leads to (None: the state stays)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {

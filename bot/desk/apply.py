@@ -1,0 +1,143 @@
+"""The one writer of casework effects: each typed effect becomes rows (the ticket, its history,
+work orders, follow-ups, tasks) and rendered outbox messages, all in the caller's transaction.
+Nothing is sent here; the sender delivers after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desk import effects as fx
+from desk.sla import SLA_KINDS
+from storage.models import Ticket
+from storage.uow import UnitOfWork
+
+from . import cards
+from .buttons import keyboard_rows, worded
+from .context import Desk
+
+
+def history_note(desk: Desk, e: fx.Moved) -> str:
+    if e.note_time is None:
+        return e.note
+    when = desk.texts.env.filters["when"](e.note_time, desk.clock.now())
+    if e.note_time_only:
+        return when
+    return f"{e.note} " + desk.texts.button("time_before", when=when)
+
+
+async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any]) -> None:
+    """Carry out a decision's effects, in order, on ticket `t` (None: effects need none)."""
+    now = desk.clock.now()
+    for e in effects:
+        match e:
+            case fx.Moved():
+                await uow.cases.move(
+                    t, e.to_status, now, e.actor.kind, e.actor.id, e.action, history_note(desk, e)
+                )
+            case fx.Noted():
+                uow.cases.event(t, now, e.actor.kind, e.actor.id, e.action, None, None, e.note)
+            case fx.HandlerSet():
+                t.handler_agent_id, t.handler_name = e.agent_id, e.name
+            case fx.MarkedEscalated():
+                t.escalated = True
+            case fx.MarkedCompleted():
+                t.completed_at = e.at
+            case fx.MarkedOwnerConfirmed():
+                t.owner_confirmed = True  # the survey will not ask again whether it is solved
+            case fx.ArrivalPromised():
+                t.promised_arrive_by = e.at
+            case fx.SlaPaused():
+                t.sla_paused_since = e.since
+            case fx.SlaResumed():
+                await uow.followups.shift(t.id, SLA_KINDS, e.stood)
+                if t.promised_arrive_by:
+                    t.promised_arrive_by += e.stood
+                t.sla_paused_since = None
+            case fx.SlaCleared():
+                t.sla_paused_since = None
+            case fx.WorkOrdered():
+                await uow.cases.add_work_order(
+                    t, e.department, e.worker_id, e.due, now, e.by_agent_id
+                )
+            case fx.FollowUpScheduled():
+                await uow.followups.add(
+                    e.kind,
+                    e.at,
+                    now,
+                    ticket_id=t.id,
+                    account_id=t.reporter_account_id if e.to_reporter else None,
+                    urgent=e.urgent,
+                    data=dict(e.data),
+                )
+            case fx.FollowUpsCancelled():
+                await uow.followups.cancel(t.id, e.kinds)
+            case fx.CallbackTaskOpened():
+                await _open_task(desk, uow, t, e)
+            case fx.TaskDone():
+                task = await uow.followups.task(e.task_id)
+                task.state, task.result, task.done_at, task.agent_id = (
+                    "done",
+                    e.text,
+                    now,
+                    e.agent_id,
+                )
+            case fx.CardChanged():
+                await cards.refresh_card(desk, uow, t)
+            case fx.ToOwner():
+                await desk.to_owner(
+                    uow,
+                    e.account_id if e.account_id is not None else t.reporter_account_id,
+                    e.template,
+                    worded(desk, e.context),
+                    rows=keyboard_rows(desk, e.buttons) or None,
+                    ticket_id=t.id if (t is not None and e.about_ticket) else None,
+                )
+            case fx.ToAgents():
+                await desk.to_agents(
+                    uow,
+                    e.template,
+                    worded(desk, e.context),
+                    rows=keyboard_rows(desk, e.buttons) or None,
+                    purpose="prompt" if e.prompt else "alert",
+                    ref=_prompt_ref(t, e.prompt) if e.prompt else None,
+                    ticket_id=t.id if t is not None else None,
+                )
+            case fx.ToSupervisors():
+                await desk.to_supervisors(
+                    uow, e.template, worded(desk, e.context), ticket_id=t.id if t else None
+                )
+            case fx.HumanStarted():
+                from . import relay
+
+                await relay.start_human(desk, uow, e.agent, e.account_id, ticket=t)
+            case _:
+                raise TypeError(f"no writer for {e!r}")
+
+
+def _prompt_ref(t: Ticket | None, prompt: fx.Prompt) -> dict[str, Any]:
+    """Stored with the prompt message: a reply to it is read as this input for this ticket."""
+    ref: dict[str, Any] = {"ticket_id": t.id if t else None, "action": prompt.action}
+    if prompt.task_id is not None:
+        ref["task_id"] = prompt.task_id
+    return ref
+
+
+async def _open_task(desk: Desk, uow: UnitOfWork, t: Ticket, e: fx.CallbackTaskOpened) -> None:
+    from desk.commands import OpenCallback
+
+    now = desk.clock.now()
+    task = await uow.followups.new_task(e.kind, t.id, e.agent_id, e.due, now)
+    if e.watch:
+        await uow.followups.add(
+            "task_deadline", e.due, now, ticket_id=t.id, urgent=True, data={"task_id": task.id}
+        )
+    button = fx.Button("agent_btn_task_result", OpenCallback(task.id))
+    await desk.to_agents(
+        uow,
+        e.template,
+        worded(desk, e.context),
+        ticket_id=t.id,
+        rows=keyboard_rows(desk, ((button,),)),
+    )
+    if e.supervisors:
+        await desk.to_supervisors(uow, e.template, worded(desk, e.context), ticket_id=t.id)

@@ -1,0 +1,54 @@
+"""The background jobs of a running bot, all under one supervisor (bot/runner.py): the outbox
+sender, the follow-up scheduler, the handoff nudges and the pruning of seen update ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from storage.uow import UnitOfWork
+
+from .followups.scheduler import Scheduler
+from .runner import Runner
+
+if TYPE_CHECKING:
+    from .factory import App
+    from .outbox_sender import OutboxSender
+
+HANDOFF_NUDGE_EVERY = 20.0  # seconds; the policy's waiting minutes are checked this often
+PRUNE_EVERY = 600.0
+# update ids are kept to drop Telegram's re-deliveries, which stop within a day
+UPDATE_IDS_KEPT = timedelta(days=2)
+
+
+def background_jobs(app: App, sender: OutboxSender) -> Runner:
+    runner = Runner()
+    outbox = runner.add("outbox", sender.deliver_left_over, every=sender.poll_seconds)
+    # work done by the other jobs leaves rows in the outbox: the sender runs at once, not at
+    # its next turn
+    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=outbox.wake)
+    runner.add("follow-ups", scheduler.tick, every=scheduler.poll_seconds)
+    runner.add(
+        "handoff-nudges", partial(nudge_waiting_owners, app, outbox.wake), HANDOFF_NUDGE_EVERY
+    )
+    runner.add("prune-updates", partial(prune_seen_updates, app), every=PRUNE_EVERY)
+    return runner
+
+
+async def nudge_waiting_owners(app: App, wake_sender: Callable[[], None]) -> None:
+    """Owners left waiting for a person get their polite update (bot/desk/relay.py)."""
+    from .desk.relay import nudge_waiting
+
+    async with UnitOfWork(app.sessionmaker) as uow:
+        nudged = await nudge_waiting(app.desk, uow)
+        await uow.commit()
+    if nudged:
+        wake_sender()
+
+
+async def prune_seen_updates(app: App) -> None:
+    async with UnitOfWork(app.sessionmaker) as uow:
+        await uow.accounts.prune_updates(app.clock.now() - UPDATE_IDS_KEPT)
+        await uow.commit()
