@@ -51,6 +51,7 @@ async def run(count: int, url: str) -> dict:
         now = datetime.now(UTC)
         rows = [
             {
+                "channel": "telegram",
                 "chat_id": str(100_000 + i),
                 "method": "sendMessage",
                 "payload": {"text": f"您的工单进度更新 #{i}", "parse_mode": "HTML"},

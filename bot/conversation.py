@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from desk.commands import ClaimHandoff
+from desk.effects import Button
 from dialogs.clock import Clock
 from dialogs.engine import Engine
 from dialogs.events import (
@@ -26,12 +27,10 @@ from dialogs.events import (
     TicketChanged,
     TicketFiled,
 )
-from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
-from .desk.callbacks import pack
 from .desk.context import PRIORITY_OWNER
-from .rendering import merge, payloads
+from .outbound import Outbound, Recipient, Replies
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,11 @@ class Outcome:
 
 
 class ConversationService:
-    def __init__(self, sessionmaker, engine: Engine, texts: Texts, clock: Clock, desk=None):
+    def __init__(self, sessionmaker, engine: Engine, outbound: Outbound, clock: Clock, desk=None):
         self.sessionmaker = sessionmaker
         self.engine = engine
-        self.texts = texts
+        # the owner's replies, rendered for the owner's channel: queued, or returned to send now
+        self.outbound = outbound
         self.clock = clock
         self.desk = desk
         self._locks: dict[str, asyncio.Lock] = {}
@@ -89,7 +89,7 @@ class ConversationService:
                     uow,
                     note.template,
                     note.context,
-                    rows=[[("agent_btn_claim", pack(ClaimHandoff(handoff_id)))]],
+                    buttons=((Button("agent_btn_claim", ClaimHandoff(handoff_id)),),),
                     purpose="handoff",
                     ref={"handoff_id": handoff_id, "account_id": effect.account_id},
                 )
@@ -168,8 +168,7 @@ class ConversationService:
                     return None
                 await uow.accounts.save_conversation(conv, state, now)
                 await uow.commit()
-            direct = merge([p for r in result.replies for p in payloads(r, self.texts)])
-            return Outcome(result, direct=direct)
+            return Outcome(result, direct=self.outbound.render(channel, Replies(result.replies)))
 
     async def _handle(
         self, channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
@@ -186,14 +185,13 @@ class ConversationService:
             result = await self.engine.step(state, inbound, conv.account_id, uow.ports)
             await uow.accounts.save_conversation(conv, state, now)
             outcome = Outcome(result)
-            owner_payloads = merge([p for r in result.replies for p in payloads(r, self.texts)])
+            replies = Replies(result.replies)
             if result.durable and use_outbox:
-                for p in owner_payloads:
-                    outcome.outbox_ids.append(
-                        await uow.outbox.add(chat_id, p, now, priority=PRIORITY_OWNER)
-                    )
+                outcome.outbox_ids = await self.outbound.write(
+                    uow, Recipient(channel, chat_id), replies, priority=PRIORITY_OWNER
+                )
             else:
-                outcome.direct = owner_payloads
+                outcome.direct = self.outbound.render(channel, replies)
             if use_outbox and self.desk is not None and result.effects:
                 await self._desk_effects(uow, result, chat_id, conv.account_id)
                 outcome.desk_rows = True

@@ -1,7 +1,11 @@
-"""One factory that builds the Bot, the Dispatcher and their dependencies; tests reuse it."""
+"""One factory that builds the Bot, the Dispatcher and their dependencies; tests reuse it.
+
+The channels that receive through the outbox are registered here, each with its renderer
+(channel_renderers) and its sender (build_senders): a second channel adds one of each."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,7 +24,9 @@ from storage.db import make_engine, make_sessionmaker
 from .conversation import ConversationService
 from .desk.context import Desk
 from .followups.unreachable import owner_blocked
+from .outbound import TELEGRAM, Outbound, Recipient, Renderer, Sender
 from .outbox_sender import OutboxSender
+from .rendering import TelegramRenderer
 from .routers import agents, owner
 from .settings import Settings
 
@@ -36,6 +42,12 @@ class App:
     conversations: ConversationService
     clock: Clock
     desk: Desk
+    outbound: Outbound
+
+
+def channel_renderers(texts: Texts) -> dict[str, Renderer]:
+    """Every channel whose messages are written to the outbox, with its renderer."""
+    return {TELEGRAM: TelegramRenderer(texts)}
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> App:
@@ -45,9 +57,12 @@ def build_app(settings: Settings, clock: Clock | None = None) -> App:
     texts = Texts(settings.service_tz)
     policy = Policy.load(settings.policy_file or None)
     engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
-    desk = Desk(texts, policy, clock, engine, settings.agent_chat)
-    conversations = ConversationService(sm, engine, texts, clock, desk)
-    return App(settings, db, sm, texts, policy, engine, conversations, clock, desk)
+    # the agents' group is a Telegram chat
+    agents_chat = Recipient(TELEGRAM, settings.agent_chat) if settings.agent_chat else None
+    outbound = Outbound(channel_renderers(texts), clock, agents=agents_chat)
+    desk = Desk(texts, policy, clock, engine, settings.agent_chat, outbound)
+    conversations = ConversationService(sm, engine, outbound, clock, desk)
+    return App(settings, db, sm, texts, policy, engine, conversations, clock, desk, outbound)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -61,19 +76,28 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, OutboxSender]:
-    sender = OutboxSender(
+def build_senders(app: App, bot: Bot, **telegram_options) -> dict[str, Sender]:
+    """Every channel's sender; each claims only its own channel's rows (bot/jobs.py runs them)."""
+    telegram = OutboxSender(
         app.sessionmaker,
         bot,
         app.clock,
         group_chat_id=app.settings.agent_chat,
         texts=app.texts,
-        **sender_options,
+        **telegram_options,
     )
-    sender.on_blocked = partial(owner_blocked, app.desk)
+    telegram.on_blocked = partial(owner_blocked, app.desk)
+    return {TELEGRAM: telegram}
+
+
+def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, OutboxSender]:
+    """The dispatcher, and Telegram's sender (its handlers send right after their commit)."""
+    senders: Mapping[str, Sender] = build_senders(app, bot, **sender_options)
+    sender = senders[TELEGRAM]
     dp = Dispatcher(
         conversations=app.conversations,
         sender=sender,
+        senders=senders,
         texts=app.texts,
         app=app,
         desk=app.desk,

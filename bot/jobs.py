@@ -1,9 +1,10 @@
-"""The background jobs of a running bot, all under one supervisor (bot/runner.py): the outbox
-sender, the follow-up scheduler, the handoff nudges and the pruning of seen update ids."""
+"""The background jobs of a running bot, all under one supervisor (bot/runner.py): each
+channel's outbox sender, the follow-up scheduler, the handoff nudges and the pruning of seen
+update ids."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from .runner import Runner
 
 if TYPE_CHECKING:
     from .factory import App
-    from .outbox_sender import OutboxSender
+    from .outbound import Sender
 
 HANDOFF_NUDGE_EVERY = 20.0  # seconds; the policy's waiting minutes are checked this often
 PRUNE_EVERY = 600.0
@@ -23,15 +24,23 @@ PRUNE_EVERY = 600.0
 UPDATE_IDS_KEPT = timedelta(days=2)
 
 
-def background_jobs(app: App, sender: OutboxSender) -> Runner:
+def background_jobs(app: App, senders: Mapping[str, Sender]) -> Runner:
     runner = Runner()
-    outbox = runner.add("outbox", sender.deliver_left_over, every=sender.poll_seconds)
-    # work done by the other jobs leaves rows in the outbox: the sender runs at once, not at
-    # its next turn
-    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=outbox.wake)
+    outboxes = [
+        runner.add(f"outbox-{channel}", sender.deliver_left_over, every=sender.poll_seconds)
+        for channel, sender in senders.items()
+    ]
+
+    def wake_senders() -> None:
+        # work done by the other jobs leaves rows in the outbox, for any channel: the senders
+        # run at once, not at their next turn
+        for job in outboxes:
+            job.wake()
+
+    scheduler = Scheduler(app.sessionmaker, app.desk, wake_sender=wake_senders)
     runner.add("follow-ups", scheduler.tick, every=scheduler.poll_seconds)
     runner.add(
-        "handoff-nudges", partial(nudge_waiting_owners, app, outbox.wake), HANDOFF_NUDGE_EVERY
+        "handoff-nudges", partial(nudge_waiting_owners, app, wake_senders), HANDOFF_NUDGE_EVERY
     )
     runner.add("prune-updates", partial(prune_seen_updates, app), every=PRUNE_EVERY)
     return runner

@@ -1,5 +1,6 @@
-"""Delivers outbox rows after commit: claims under a lease, waits at least retry_after on 429,
-backs off on network errors, and marks a row sent only once Telegram accepted it."""
+"""Telegram's sender: delivers the outbox rows of the Telegram channel after commit (claims under
+a lease, waits at least retry_after on 429, backs off on network errors) and marks a row sent
+only once Telegram accepted it. Other channels' rows are left to their own senders."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dialogs.clock import Clock
 from storage.uow import UnitOfWork
 
 from .desk.callbacks import pack
+from .outbound import TELEGRAM
 from .rate_limit import TokenBucket, WindowLimiter
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ UNAUTHORIZED_PAUSE = timedelta(seconds=60)
 
 
 class OutboxSender:
+    channel = TELEGRAM
+
     def __init__(
         self,
         sessionmaker,
@@ -79,7 +83,9 @@ class OutboxSender:
             if self._resume_at is not None and now < self._resume_at:
                 return sent  # Telegram said 429: no request before retry_after has passed
             async with UnitOfWork(self.sessionmaker) as uow:
-                rows = await uow.outbox.claim(now, ids=ids, min_age=min_age)
+                rows = await uow.outbox.claim(
+                    now, ids=ids, min_age=min_age, channels=(self.channel,)
+                )
                 await uow.commit()
             if not rows:
                 return sent
@@ -171,7 +177,9 @@ class OutboxSender:
         from .rendering import payloads
 
         waiting = [
-            r for r in await uow.outbox.pending_for_chat(row.chat_id, "card") if r.id != row.id
+            r
+            for r in await uow.outbox.pending_for_chat(self.channel, row.chat_id, "card")
+            if r.id != row.id
         ]
         if len(waiting) < 1 or self.texts is None:
             return
@@ -204,6 +212,7 @@ class OutboxSender:
             row.chat_id,
             digest,
             self.clock.now(),
+            channel=self.channel,
             priority=3,
             purpose="digest",
             ref={"tickets": [t.id for t in tickets]},

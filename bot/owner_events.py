@@ -11,7 +11,7 @@ from dialogs.events import Inbound, StepResult, SurveyAnswered
 from storage.uow import UnitOfWork
 
 from .desk.context import PRIORITY_OWNER, Desk
-from .rendering import merge, payloads
+from .outbound import Replies
 
 
 async def raise_event(
@@ -37,10 +37,13 @@ async def raise_event(
         # written only when changed: most survey answers leave the owner where they are, and
         # must not overwrite a step the owner's own chat may be taking meanwhile
         uow.accounts.save_state(conv, state, now)
-    acc = await uow.accounts.account(account_id)
-    if acc is not None and acc.channel == "telegram":
-        for p in merge([p for r in result.replies for p in payloads(r, desk.texts)]):
-            await uow.outbox.add(acc.chat_id, p, now, priority=PRIORITY_OWNER, ticket_id=ticket_id)
+    await desk.outbound.write(
+        uow,
+        await desk.outbound.owner(uow, account_id),
+        Replies(result.replies),
+        priority=PRIORITY_OWNER,
+        ticket_id=ticket_id,
+    )
     await carry_out(desk, uow, result)
     return result
 

@@ -52,9 +52,9 @@ async def run_polling(
 
 async def _serve(settings: Settings, bot, handle_signals: bool, on_ready) -> None:
     app = build_app(settings)
-    dp, sender = build_dispatcher(app, bot)
+    dp, _ = build_dispatcher(app, bot)
     try:
-        async with background_jobs(app, sender):
+        async with background_jobs(app, dp["senders"]):
             log.info("bot starting (long polling)")
             if on_ready is not None:
                 on_ready(dp)

@@ -1,11 +1,18 @@
-"""Replies from dialogs/ rendered into Bot API payloads (JSON-able, so they fit the outbox)."""
+"""Telegram's renderer: replies and desk messages made into Bot API payloads (JSON-able, so they
+fit the outbox): HTML split under 4096 characters, inline keyboards whose data is the command
+packed as CallbackData, a reply keyboard to share a contact."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from desk.effects import Button
 from dialogs.events import Reply
 from dialogs.texts import Texts
+
+from .desk.callbacks import pack
+from .outbound import Card, Content, Copy, Message, Part, Replies, Unrenderable
 
 LIMIT = 4096
 CALLBACK_PREFIX = "c:"
@@ -87,3 +94,55 @@ def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             out.append(dict(p))
     return out
+
+
+class TelegramRenderer:
+    """Each kind of outbound content as Bot API methods and their parameters."""
+
+    channel = "telegram"
+
+    def __init__(self, texts: Texts):
+        self.texts = texts
+
+    def render(self, content: Content) -> list[Part]:
+        match content:
+            case Replies(replies=replies):
+                parts = merge([p for r in replies for p in payloads(r, self.texts)])
+                return [Part("sendMessage", p) for p in parts]
+            case Message():
+                parts = payloads(Reply(content.template, dict(content.context)), self.texts)
+                markup = self.keyboard(content.buttons)
+                if markup:
+                    parts[-1]["reply_markup"] = markup
+                return [Part("sendMessage", p) for p in parts]
+            case Card():
+                # one message, cut rather than split: the card is edited in place by its id,
+                # and an edit with no buttons must clear the old ones
+                text = self.texts.render(content.template, dict(content.context))
+                payload: dict[str, Any] = {"text": text[:LIMIT], "parse_mode": "HTML"}
+                payload["reply_markup"] = self.keyboard(content.buttons) or {"inline_keyboard": []}
+                return [Part("editMessageText" if content.edit else "sendMessage", payload)]
+            case Copy(source=source, message_id=message_id):
+                if source.channel != self.channel:
+                    raise Unrenderable(f"a {source.channel} message cannot be copied")
+                return [
+                    Part("copyMessage", {"from_chat_id": source.address, "message_id": message_id})
+                ]
+        raise Unrenderable(f"nothing renders {type(content).__name__}")
+
+    def keyboard(self, rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
+        """Typed buttons as an inline keyboard: the label worded from the button labels (or
+        shown as it is), the command packed as its CallbackData. The data only says what was
+        asked for; it is checked again on the server when tapped."""
+        if not rows:
+            return None
+        return {
+            "inline_keyboard": [
+                [{"text": self.label(b), "callback_data": pack(b.command)} for b in row]
+                for row in rows
+                if row
+            ]
+        }
+
+    def label(self, b: Button) -> str:
+        return b.label if b.literal else self.texts.button(b.label, **dict(b.params))

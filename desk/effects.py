@@ -45,10 +45,15 @@ class Moved:
     action: str
     to_status: str
     actor: Actor = SYSTEM
-    note: str = ""
+    note: str | Label = ""
     # a time to add to the note, worded by the renderer ("10:30前")
     note_time: datetime | None = None
     note_time_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    """A closed ticket is open again (差评回访): it no longer counts as closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,41 @@ class TaskDone:
     agent_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SurveyOpened:
+    """A 回访 starts in the owner's chat: the survey row, its first question, and a reminder
+    at `remind_at` if it is not answered."""
+
+    account_id: int
+    kind: str
+    remind_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAsked:
+    """The survey's current question again (the reminder), then its expiry watched."""
+
+    survey_id: int
+    expire_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyUnanswered:
+    survey_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffNudged:
+    handoff_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerUnreachable:
+    """The owner blocked the bot or left the channel: no more chat messages are tried."""
+
+    account_id: int
+
+
 # --- messages -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ToOwner:
@@ -165,6 +205,8 @@ class ToAgents:
     context: dict[str, Any]
     buttons: tuple[tuple[Button, ...], ...] = ()
     prompt: Prompt | None = None
+    # goes ahead of cards and prompts in the group's queue (the conversation relay)
+    relay: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +240,7 @@ class HumanReleased:
 Effect = (
     Moved
     | Noted
+    | Reopened
     | HandlerSet
     | MarkedEscalated
     | MarkedCompleted
@@ -217,6 +260,11 @@ Effect = (
     | CardChanged
     | HumanStarted
     | HumanReleased
+    | SurveyOpened
+    | SurveyAsked
+    | SurveyUnanswered
+    | HandoffNudged
+    | OwnerUnreachable
 )
 
 

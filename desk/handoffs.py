@@ -4,8 +4,14 @@ claimed by any agent; an active one is released by the agent holding it or a sup
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from .effects import Refusal
+from dialogs.polite import check as polite_check
+from dialogs.typography import check_wording, fix_punctuation
+
+from .casework import Rules
+from .commands import ClaimHandoff
+from .effects import Button, Effect, HandoffNudged, Refusal, ToAgents, ToOwner
 from .model import Actor
 
 
@@ -30,3 +36,48 @@ def may_release(h: HandoffView | None, actor: Actor, holder_name: str = "") -> H
     if h.agent_id != actor.id and not actor.supervisor:
         raise Refusal("not_yours", handler=holder_name)
     return h
+
+
+def nudge(h: HandoffView, salutation: str, r: Rules) -> list[Effect]:
+    """Nobody has answered the owner within the policy's minutes: a polite update with a new
+    time for them, and a reminder to the group with the button to join (DOMAIN.md: never leave
+    an owner waiting without a word)."""
+    minutes = r.policy.handoff_wait_minutes
+    return [
+        HandoffNudged(h.id),
+        ToOwner(
+            "owner_wait_update",
+            {"reply_by": r.now + timedelta(minutes=minutes)},
+            account_id=h.account_id,
+            about_ticket=False,
+        ),
+        ToAgents(
+            "agent_handoff_waiting_long",
+            {"salutation": salutation, "minutes": minutes},
+            buttons=((Button("agent_btn_claim", ClaimHandoff(h.id)),),),
+            relay=True,
+        ),
+    ]
+
+
+def agent_words(text: str, agent: Actor, account_id: int, salutation: str) -> list[Effect]:
+    """An agent's typed reply to the owner (接管中): half-width punctuation put right on the
+    way (GB/T 15834, never a reason to hold it); held when it breaks 服务禁言, with the agent
+    told why; a salutation used as a third person or a word typed twice earns a hint, and the
+    reply still goes (style, not 服务禁言: 看看 / 谢谢 are real words)."""
+    text = fix_punctuation(text)
+    findings = polite_check(text)
+    if findings:
+        return [ToAgents("agent_reply_held", {"issues": findings}, relay=True)]
+    out: list[Effect] = [
+        ToOwner(
+            "owner_agent_reply",
+            {"agent": agent.name, "text": text},
+            account_id=account_id,
+            about_ticket=False,
+        )
+    ]
+    hints = check_wording(text, salutation)
+    if hints:
+        out.append(ToAgents("agent_reply_hint", {"issues": hints}, relay=True))
+    return out

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
+from dialogs.state import profile_of
+
 from .models import Account, Conversation, JSONType, ProcessedUpdate, UTCDateTime
 from .sql_helpers import inline_sqlite, sqlite_time
 
@@ -138,8 +140,8 @@ class AccountRepo:
         else:
             conn = await self.s.connection()
             await conn.execute(_SAVE, {"aid": conv.account_id, "state": state, "at": now})
-        profile = state.get("profile") or {}
-        owner_id, phone = profile.get("owner_id"), profile.get("phone", conv.phone)
+        profile = profile_of(state)
+        owner_id, phone = profile.owner_id, profile.phone or conv.phone
         if (owner_id, phone) != (conv.owner_id, conv.phone):
             # the account maps to the person once identified, for this and any later channel
             await self.s.execute(

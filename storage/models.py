@@ -182,11 +182,14 @@ class Handoff(Base):
 
 
 class OutboxMessage(Base):
-    """A message to send after commit. Marked sent only once Telegram accepted it."""
+    """A message to send after commit. Marked sent only once its channel accepted it."""
 
     __tablename__ = "outbox"
     __table_args__ = (sa.Index("ix_outbox_pending", "state", "not_before"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # who receives it: the channel whose sender delivers the row, and the recipient as that
+    # channel names it (a chat id on Telegram). No Python default: every writer says which.
+    channel: Mapped[str] = mapped_column(sa.String(16), server_default="telegram")
     chat_id: Mapped[str] = mapped_column(sa.String(64))
     method: Mapped[str] = mapped_column(sa.String(32), default="sendMessage")
     payload: Mapped[dict] = mapped_column(JSONType)

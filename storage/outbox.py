@@ -1,8 +1,10 @@
-"""The outbox table: rows written in the step's transaction, claimed with a lease to send."""
+"""The outbox table: rows written in the step's transaction, claimed with a lease to send. Each
+row names its channel; a sender claims only the rows of the channels it delivers."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ LEASE = timedelta(seconds=60)
 @dataclass(slots=True)
 class ClaimedRow:
     id: int
+    channel: str
     chat_id: str
     method: str
     payload: dict
@@ -45,6 +48,7 @@ class OutboxRepo:
         payload: dict[str, Any],
         now: datetime,
         *,
+        channel: str,
         method: str = "sendMessage",
         priority: int = 5,
         ticket_id: int | None = None,
@@ -52,6 +56,7 @@ class OutboxRepo:
         ref: dict[str, Any] | None = None,
     ) -> int:
         row = OutboxMessage(
+            channel=channel,
             chat_id=str(chat_id),
             method=method,
             payload=payload,
@@ -73,14 +78,18 @@ class OutboxRepo:
         limit: int = 20,
         ids: list[int] | None = None,
         min_age: timedelta | None = None,
+        *,
+        channels: Sequence[str],
     ) -> list[Any]:
-        """Take due rows under a lease: a row whose sender died is taken again after the lease.
-        On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite has one writer."""
+        """Take due rows of `channels` under a lease: a row whose sender died is taken again
+        after the lease. On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite
+        has one writer."""
         raw = await inline_sqlite(self.s)
         if raw is not None:
-            return self._claim_sqlite(raw, now, limit, ids, min_age)
+            return self._claim_sqlite(raw, now, limit, ids, min_age, channels)
         t = OutboxMessage.__table__
         cond = sa.and_(
+            t.c.channel.in_(list(channels)),
             t.c.not_before <= now,
             sa.or_(
                 t.c.state == "pending", sa.and_(t.c.state == "sending", t.c.claimed_until < now)
@@ -105,6 +114,7 @@ class OutboxRepo:
             .values(state="sending", claimed_until=now + LEASE, attempts=t.c.attempts + 1)
             .returning(
                 t.c.id,
+                t.c.channel,
                 t.c.chat_id,
                 t.c.method,
                 t.c.payload,
@@ -118,7 +128,7 @@ class OutboxRepo:
         rows = (await conn.execute(stmt)).all()
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
-    def _claim_sqlite(self, raw, now, limit, ids, min_age) -> list[Any]:
+    def _claim_sqlite(self, raw, now, limit, ids, min_age, channels) -> list[Any]:
         """The same claim in one plain statement on the embedded database (every owner step that
         creates a ticket runs it)."""
         where = (
@@ -130,6 +140,10 @@ class OutboxRepo:
             "lease": sqlite_time(now + LEASE),
             "limit": limit,
         }
+        if not channels:
+            return []
+        params.update({f"c{n}": v for n, v in enumerate(channels)})
+        where += " AND channel IN (" + ",".join(f":c{n}" for n in range(len(channels))) + ")"
         if ids is not None:
             params.update({f"i{n}": v for n, v in enumerate(ids)})
             where += " AND id IN (" + ",".join(f":i{n}" for n in range(len(ids))) + ")"
@@ -141,7 +155,8 @@ class OutboxRepo:
         cur = raw.execute(
             "UPDATE outbox SET state = 'sending', claimed_until = :lease, attempts = attempts + 1 "
             f"WHERE id IN (SELECT id FROM outbox WHERE {where} ORDER BY priority, id LIMIT :limit) "
-            "RETURNING id, chat_id, method, payload, attempts, priority, purpose, ticket_id, ref",
+            "RETURNING id, channel, chat_id, method, payload, attempts, priority, purpose, "
+            "ticket_id, ref",
             params,
         )
         rows = [
@@ -149,12 +164,13 @@ class OutboxRepo:
                 r[0],
                 r[1],
                 r[2],
-                json.loads(r[3]),
-                r[4],
+                r[3],
+                json.loads(r[4]),
                 r[5],
                 r[6],
                 r[7],
-                json.loads(r[8]) if r[8] else {},
+                r[8],
+                json.loads(r[9]) if r[9] else {},
             )
             for r in cur.fetchall()
         ]
@@ -206,11 +222,14 @@ class OutboxRepo:
             or 0
         )
 
-    async def pending_for_chat(self, chat_id: str, purpose: str) -> list[OutboxMessage]:
+    async def pending_for_chat(
+        self, channel: str, chat_id: str, purpose: str
+    ) -> list[OutboxMessage]:
         return list(
             await self.s.scalars(
                 sa.select(OutboxMessage)
                 .where(
+                    OutboxMessage.channel == channel,
                     OutboxMessage.chat_id == str(chat_id),
                     OutboxMessage.purpose == purpose,
                     OutboxMessage.state == "pending",
@@ -227,11 +246,15 @@ class OutboxRepo:
         )
 
     # --- messages already sent into the agents' group -------------------------------------------
-    async def sent_in_chat(self, chat_id: str, message_id: int) -> OutboxMessage | None:
+    async def sent_in_chat(
+        self, channel: str, chat_id: str, message_id: int
+    ) -> OutboxMessage | None:
         """The row a chat message came from: an agent's reply to it tells what it was about."""
         return await self.s.scalar(
             sa.select(OutboxMessage).where(
-                OutboxMessage.chat_id == str(chat_id), OutboxMessage.sent_message_id == message_id
+                OutboxMessage.channel == channel,
+                OutboxMessage.chat_id == str(chat_id),
+                OutboxMessage.sent_message_id == message_id,
             )
         )
 

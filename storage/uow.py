@@ -10,7 +10,6 @@ from dialogs.ports import Ports
 
 from .followups_repo import FollowUpRepo
 from .outbox import OutboxRepo
-from .survey_repo import SurveyRepo
 from .repositories import (
     AccountRepo,
     CaseRepo,
@@ -19,6 +18,7 @@ from .repositories import (
     StaffRepo,
     TicketRepo,
 )
+from .survey_repo import SurveyRepo
 
 
 class UnitOfWork:

@@ -49,7 +49,7 @@ def case(**kw) -> Case:
 
 
 def taken(**kw) -> Case:
-    return case(status="accepted", handler_id=LIN.id, handler_name=LIN.name, **kw)
+    return case(**{"status": "accepted", "handler_id": LIN.id, "handler_name": LIN.name, **kw})
 
 
 def kinds(effects) -> list[str]:
@@ -190,7 +190,7 @@ def test_a_worker_may_only_grab_an_urgent_new_ticket(rules):
 def test_an_overdue_contact_offers_take_and_a_kept_one_says_nothing(rules):
     data = {"stage": "contact", "deadline": (NOW - timedelta(minutes=1)).isoformat()}
     out = due.sla_overdue(case(), data, STAFF, rules)
-    alert = [e for e in out if isinstance(e, fx.ToAgents)][0]
+    alert = next(e for e in out if isinstance(e, fx.ToAgents))
     assert [b.command for row in alert.buttons for b in row] == [c.Take(3), c.Takeover(3)]
     assert only(out, fx.ToSupervisors) and only(out, fx.MarkedEscalated)
     assert due.sla_overdue(taken(), data, STAFF, rules) == []  # taken: contact kept

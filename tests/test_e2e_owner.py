@@ -79,7 +79,10 @@ async def test_outbox_row_left_by_a_crash_is_sent_at_start(env):
     # a crash between commit and send: the rows are there, pending
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.outbox.add(
-            str(owner.chat["id"]), {"text": "补发测试", "parse_mode": "HTML"}, env.clock.now()
+            str(owner.chat["id"]),
+            {"text": "补发测试", "parse_mode": "HTML"},
+            env.clock.now(),
+            channel="telegram",
         )
         await uow.commit()
     sent = await env.sender.deliver()
@@ -103,7 +106,9 @@ async def test_429_waits_retry_after_and_loses_nothing(env):
         )
     ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        await uow.outbox.add(str(owner.chat["id"]), {"text": "限流测试"}, env.clock.now())
+        await uow.outbox.add(
+            str(owner.chat["id"]), {"text": "限流测试"}, env.clock.now(), channel="telegram"
+        )
         await uow.commit()
     calls = len(env.api.calls)
     assert await env.sender.deliver() == 0
@@ -123,7 +128,9 @@ async def test_server_errors_back_off_and_then_deliver(env):
         (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
     ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        await uow.outbox.add(str(owner.chat["id"]), {"text": "重试测试"}, env.clock.now())
+        await uow.outbox.add(
+            str(owner.chat["id"]), {"text": "重试测试"}, env.clock.now(), channel="telegram"
+        )
         await uow.commit()
     assert await env.sender.deliver() == 0
     async with UnitOfWork(env.app.sessionmaker) as uow:
@@ -141,7 +148,9 @@ async def test_bad_request_is_set_aside_not_retried(env):
         (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
     ]
     async with UnitOfWork(env.app.sessionmaker) as uow:
-        await uow.outbox.add(str(owner.chat["id"]), {"text": "坏请求"}, env.clock.now())
+        await uow.outbox.add(
+            str(owner.chat["id"]), {"text": "坏请求"}, env.clock.now(), channel="telegram"
+        )
         await uow.commit()
     assert await env.sender.deliver() == 0
     env.clock.advance(hours=1)

@@ -105,7 +105,10 @@ def _seed_outbox(url: str) -> None:
         engine = make_engine(url)
         async with UnitOfWork(make_sessionmaker(engine)) as uow:
             await uow.outbox.add(
-                "4242", {"text": "pending"}, SystemClock().now() - timedelta(minutes=5)
+                "4242",
+                {"text": "pending"},
+                SystemClock().now() - timedelta(minutes=5),
+                channel="telegram",
             )
             await uow.commit()
         await engine.dispose()

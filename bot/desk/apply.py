@@ -12,17 +12,18 @@ from storage.models import Ticket
 from storage.uow import UnitOfWork
 
 from . import cards
-from .buttons import keyboard_rows, worded
-from .context import Desk
+from .buttons import worded
+from .context import PRIORITY_PROMPT, PRIORITY_RELAY, Desk
 
 
 def history_note(desk: Desk, e: fx.Moved) -> str:
+    note = desk.texts.button(e.note.key) if isinstance(e.note, fx.Label) else e.note
     if e.note_time is None:
-        return e.note
+        return note
     when = desk.texts.env.filters["when"](e.note_time, desk.clock.now())
     if e.note_time_only:
         return when
-    return f"{e.note} " + desk.texts.button("time_before", when=when)
+    return f"{note} " + desk.texts.button("time_before", when=when)
 
 
 async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any]) -> None:
@@ -36,6 +37,8 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                 )
             case fx.Noted():
                 uow.cases.event(t, now, e.actor.kind, e.actor.id, e.action, None, None, e.note)
+            case fx.Reopened():
+                t.closed_at = None
             case fx.HandlerSet():
                 t.handler_agent_id, t.handler_name = e.agent_id, e.name
             case fx.MarkedEscalated():
@@ -89,7 +92,7 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                     e.account_id if e.account_id is not None else t.reporter_account_id,
                     e.template,
                     worded(desk, e.context),
-                    rows=keyboard_rows(desk, e.buttons) or None,
+                    buttons=e.buttons,
                     ticket_id=t.id if (t is not None and e.about_ticket) else None,
                 )
             case fx.ToAgents():
@@ -97,8 +100,9 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                     uow,
                     e.template,
                     worded(desk, e.context),
-                    rows=keyboard_rows(desk, e.buttons) or None,
+                    buttons=e.buttons,
                     purpose="prompt" if e.prompt else "alert",
+                    priority=PRIORITY_RELAY if e.relay else PRIORITY_PROMPT,
                     ref=_prompt_ref(t, e.prompt) if e.prompt else None,
                     ticket_id=t.id if t is not None else None,
                 )
@@ -106,6 +110,21 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                 await desk.to_supervisors(
                     uow, e.template, worded(desk, e.context), ticket_id=t.id if t else None
                 )
+            case fx.SurveyOpened():
+                from ..followups import survey
+
+                await survey.start(desk, uow, t, e.account_id, e.kind, remind_at=e.remind_at)
+            case fx.SurveyAsked():
+                await _ask_again(desk, uow, t, e)
+            case fx.SurveyUnanswered():
+                sv = await uow.followups.survey(e.survey_id)
+                sv.state = "no_answer"
+            case fx.HandoffNudged():
+                h = await uow.handoffs.handoff(e.handoff_id)
+                h.nudged_at = now
+            case fx.OwnerUnreachable():
+                acc = await uow.accounts.account(e.account_id)
+                acc.unreachable = True
             case fx.HumanStarted():
                 from . import relay
 
@@ -137,7 +156,24 @@ async def _open_task(desk: Desk, uow: UnitOfWork, t: Ticket, e: fx.CallbackTaskO
         e.template,
         worded(desk, e.context),
         ticket_id=t.id,
-        rows=keyboard_rows(desk, ((button,),)),
+        buttons=((button,),),
     )
     if e.supervisors:
         await desk.to_supervisors(uow, e.template, worded(desk, e.context), ticket_id=t.id)
+
+
+async def _ask_again(desk: Desk, uow: UnitOfWork, t: Ticket, e: fx.SurveyAsked) -> None:
+    from ..followups import survey
+
+    sv = await uow.followups.survey(e.survey_id)
+    now = desk.clock.now()
+    sv.reminded_at = now
+    await survey.ask(desk, uow, sv, t, reminder=True)
+    await uow.followups.add(
+        "survey_expire",
+        e.expire_at,
+        now,
+        ticket_id=t.id,
+        account_id=sv.account_id,
+        data={"survey_id": sv.id},
+    )

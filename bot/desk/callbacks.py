@@ -134,6 +134,14 @@ class OwnerAnswerCb(CallbackData, prefix="o"):
         return c.OwnerAnswer(self.ticket_id, self.answer is OwnerAnswer.solved)
 
 
+class SurveyAnswerCb(CallbackData, prefix="s"):
+    """A tap on a 回访 question (the survey flow's own token: s:<survey>:<question>:<value>)."""
+
+    survey_id: int
+    question: str
+    value: str
+
+
 # the group's taps, in the order the router tries them
 DESK_CALLBACKS: tuple[type[CallbackData], ...] = (
     TicketCb,

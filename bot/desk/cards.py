@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from desk.casework import card_buttons as buttons_for
+from desk.effects import Button
 from desk.machine import OPEN
 from desk.model import Case
 from storage.models import Ticket
 from storage.uow import UnitOfWork
 
-from .buttons import keyboard_rows
+from ..outbound import Card
 from .context import PRIORITY_CARD, PRIORITY_CARD_EDIT, Desk
 
 
-def card_buttons(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
-    """The buttons the ticket's state allows (decided by the core, packed for Telegram)."""
+def card_buttons(desk: Desk, t: Ticket) -> tuple[tuple[Button, ...], ...]:
+    """The buttons the ticket's state allows (decided by the core)."""
     case = Case(
         id=t.id,
         number=t.number,
@@ -27,7 +28,7 @@ def card_buttons(desk: Desk, t: Ticket) -> list[list[tuple[str, str]]]:
         urgent=t.urgent,
         reporter_account_id=t.reporter_account_id,
     )
-    return keyboard_rows(desk, buttons_for(case, desk.policy))
+    return buttons_for(case, desk.policy)
 
 
 async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]:
@@ -62,46 +63,35 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
     }
 
 
-async def card_payload(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]:
-    text = desk.texts.render(
-        "agent_card", {"now": desk.clock.now(), **await card_context(desk, uow, t)}
-    )
-    payload: dict[str, Any] = {"text": text[:4096], "parse_mode": "HTML"}
-    markup = desk.keyboard(card_buttons(desk, t))
-    payload["reply_markup"] = markup or {"inline_keyboard": []}
-    return payload
+async def card(desk: Desk, uow: UnitOfWork, t: Ticket, *, edit: bool = False) -> Card:
+    return Card("agent_card", await card_context(desk, uow, t), card_buttons(desk, t), edit=edit)
 
 
 async def post_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
-    if not desk.agent_chat_id:
+    if desk.outbound.agents is None:
         return []
-    return [
-        await uow.outbox.add(
-            desk.agent_chat_id,
-            await card_payload(desk, uow, t),
-            desk.clock.now(),
-            priority=PRIORITY_CARD,
-            purpose="card",
-            ticket_id=t.id,
-            ref={"ticket_id": t.id},
-        )
-    ]
+    return await desk.outbound.write(
+        uow,
+        desk.outbound.agents,
+        await card(desk, uow, t),
+        priority=PRIORITY_CARD,
+        purpose="card",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id},
+    )
 
 
 async def refresh_card(desk: Desk, uow: UnitOfWork, t: Ticket) -> list[int]:
     """Edit the card in place to show the current state and handler."""
-    if not desk.agent_chat_id:
+    if desk.outbound.agents is None:
         return []
     await uow.outbox.supersede_card_edits(t.id)
-    return [
-        await uow.outbox.add(
-            desk.agent_chat_id,
-            await card_payload(desk, uow, t),
-            desk.clock.now(),
-            method="editMessageText",
-            priority=PRIORITY_CARD_EDIT,
-            purpose="card_edit",
-            ticket_id=t.id,
-            ref={"ticket_id": t.id},
-        )
-    ]
+    return await desk.outbound.write(
+        uow,
+        desk.outbound.agents,
+        await card(desk, uow, t, edit=True),
+        priority=PRIORITY_CARD_EDIT,
+        purpose="card_edit",
+        ticket_id=t.id,
+        ref={"ticket_id": t.id},
+    )

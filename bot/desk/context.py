@@ -1,19 +1,20 @@
-"""What every desk module needs: texts, policy, clock, the agents' chat, and the outbox."""
+"""What every desk module needs: texts, policy, clock, the agents' chat, and the outbound writer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from desk.effects import Button
 from dialogs.clock import Clock
 from dialogs.engine import Engine
-from dialogs.events import Reply
 from dialogs.policy import Policy
 from dialogs.state import profile_of
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
-from ..rendering import payloads
+from ..outbound import Message, Outbound
 
 PRIORITY_OWNER = 1
 PRIORITY_RELAY = 2
@@ -29,35 +30,8 @@ class Desk:
     clock: Clock
     engine: Engine
     agent_chat_id: str
-
-    def keyboard(self, rows: list[list[tuple[str, str]]]) -> dict[str, Any] | None:
-        """Agent-side buttons: (label key, callback data). The data is checked again on the
-        server when tapped; it only says what was asked for."""
-        if not rows:
-            return None
-        return {
-            "inline_keyboard": [
-                [
-                    {
-                        "text": self.texts.button(k) if k in self.texts.buttons else k,
-                        "callback_data": d,
-                    }
-                    for k, d in row
-                ]
-                for row in rows
-                if row
-            ]
-        }
-
-    def _parts(
-        self, template: str, ctx: dict[str, Any], rows: list[list[tuple[str, str]]] | None
-    ) -> list[dict[str, Any]]:
-        """Rendered, split under Telegram's limit, with the buttons on the last part."""
-        parts = payloads(Reply(template, {"now": self.clock.now(), **ctx}), self.texts)
-        markup = self.keyboard(rows or [])
-        if markup:
-            parts[-1]["reply_markup"] = markup
-        return parts
+    # the one outbound writer: every message of the desk is rendered and queued there
+    outbound: Outbound
 
     async def to_agents(
         self,
@@ -65,53 +39,21 @@ class Desk:
         template: str,
         ctx: dict[str, Any],
         *,
-        rows: list[list[tuple[str, str]]] | None = None,
+        buttons: Sequence[Sequence[Button]] = (),
         purpose: str = "alert",
         ref: dict[str, Any] | None = None,
         ticket_id: int | None = None,
         priority: int = PRIORITY_PROMPT,
     ) -> list[int]:
-        if not self.agent_chat_id:
-            return []
-        ids = []
-        for p in self._parts(template, ctx, rows):
-            ids.append(
-                await uow.outbox.add(
-                    self.agent_chat_id,
-                    p,
-                    self.clock.now(),
-                    priority=priority,
-                    purpose=purpose,
-                    ref=ref,
-                    ticket_id=ticket_id,
-                )
-            )
-        return ids
-
-    async def to_chat(
-        self,
-        uow: UnitOfWork,
-        chat_id: str,
-        template: str,
-        ctx: dict[str, Any],
-        *,
-        rows: list[list[tuple[str, str]]] | None = None,
-        purpose: str = "owner",
-        ticket_id: int | None = None,
-    ) -> list[int]:
-        ids = []
-        for p in self._parts(template, ctx, rows):
-            ids.append(
-                await uow.outbox.add(
-                    chat_id,
-                    p,
-                    self.clock.now(),
-                    priority=PRIORITY_OWNER,
-                    purpose=purpose,
-                    ticket_id=ticket_id,
-                )
-            )
-        return ids
+        return await self.outbound.write(
+            uow,
+            self.outbound.agents,
+            Message(template, ctx, buttons),
+            priority=priority,
+            purpose=purpose,
+            ref=ref,
+            ticket_id=ticket_id,
+        )
 
     async def to_supervisors(
         self,
@@ -125,16 +67,29 @@ class Desk:
         """Escalations reach each supervisor directly too (a chat they opened with the bot; one
         who never did is a 403 the sender sets aside)."""
         for sup in supervisors if supervisors is not None else await uow.staff.supervisors():
-            await self.to_chat(
-                uow, sup.telegram_user_id, template, ctx, purpose="alert", ticket_id=ticket_id
+            await self.outbound.write(
+                uow,
+                self.outbound.private_chat(sup.telegram_user_id),
+                Message(template, ctx),
+                priority=PRIORITY_OWNER,
+                purpose="alert",
+                ticket_id=ticket_id,
             )
 
     async def to_owner(
-        self, uow: UnitOfWork, account_id: int, template: str, ctx: dict[str, Any], **kw: Any
+        self,
+        uow: UnitOfWork,
+        account_id: int,
+        template: str,
+        ctx: dict[str, Any],
+        *,
+        buttons: Sequence[Sequence[Button]] = (),
+        purpose: str = "owner",
+        ticket_id: int | None = None,
     ) -> list[int]:
-        """A message to the owner behind a ticket or a conversation (Telegram accounts only)."""
-        acc = await uow.accounts.account(account_id)
-        if acc is None or acc.channel != "telegram":
+        """A message to the owner behind a ticket or a conversation, on the account's channel."""
+        to = await self.outbound.owner(uow, account_id)
+        if to is None:
             return []
         conv = await uow.accounts.conversation(account_id)
         ctx = {
@@ -143,4 +98,11 @@ class Desk:
             "service_name": self.policy.service_name,
             **ctx,
         }
-        return await self.to_chat(uow, acc.chat_id, template, ctx, **kw)
+        return await self.outbound.write(
+            uow,
+            to,
+            Message(template, ctx, buttons),
+            priority=PRIORITY_OWNER,
+            purpose=purpose,
+            ticket_id=ticket_id,
+        )

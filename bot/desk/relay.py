@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from desk.commands import ClaimHandoff, ReleaseHandoff
+from desk.commands import ReleaseHandoff
+from desk.effects import Button
+from desk.handoffs import HandoffView
 from dialogs.events import Inbound, Takeover
-from dialogs.polite import check
 from dialogs.state import profile_of
-from dialogs.typography import check_wording, fix_punctuation
 from storage.models import Agent, Handoff, Ticket
 from storage.uow import UnitOfWork
 
+from ..outbound import Copy, Recipient
 from ..owner_events import raise_event
-from .callbacks import pack
 from .context import PRIORITY_OWNER, PRIORITY_RELAY, Desk
 
 
@@ -60,7 +60,7 @@ async def start_human(
             "salutation": profile.salutation,
             "unit_label": profile.unit_label,
         },
-        rows=[[("agent_btn_release", pack(ReleaseHandoff(handoff.id)))]],
+        buttons=((Button("agent_btn_release", ReleaseHandoff(handoff.id)),),),
         purpose="relay",
         ref={"account_id": account_id, "handoff_id": handoff.id},
         priority=PRIORITY_RELAY,
@@ -99,21 +99,22 @@ async def relay_owner_message(
     if not desk.agent_chat_id:
         return
     ref = {"account_id": account_id, "handoff_id": data.get("handoff_id")}
-    now = desk.clock.now()
     if data["header"] or data["kind"] in ("text", "contact"):
         await desk.to_agents(
             uow, "agent_relay_header", data, purpose="relay", ref=ref, priority=PRIORITY_RELAY
         )
     if data["kind"] not in ("text", "contact", "location") and data.get("message_id"):
-        await uow.outbox.add(
-            desk.agent_chat_id,
-            {"from_chat_id": owner_chat_id, "message_id": data["message_id"]},
-            now,
-            method="copyMessage",
-            priority=PRIORITY_RELAY,
-            purpose="relay",
-            ref=ref,
-        )
+        # copied from the owner's chat: only a channel that can copy from there carries it
+        owner = await desk.outbound.owner(uow, account_id)
+        if owner is not None:
+            await desk.outbound.write(
+                uow,
+                desk.outbound.agents,
+                Copy(Recipient(owner.channel, owner_chat_id), data["message_id"]),
+                priority=PRIORITY_RELAY,
+                purpose="relay",
+                ref=ref,
+            )
 
 
 async def agent_reply(
@@ -125,63 +126,45 @@ async def agent_reply(
     message_id: int,
     kind: str,
 ) -> None:
-    """Group → owner, only if it passes the polite-language checker (服务禁言). Half-width
-    punctuation is put right on the way; a salutation used as a third person or a word typed
-    twice earns the agent a hint, and the reply still goes."""
+    """Group → owner: typed words as the core decides (desk/handoffs.py: 服务禁言 holds them,
+    style earns a hint); a photo or voice note copied whole."""
     if kind == "text":
-        # 标点 (GB/T 15834): fixed silently, never a reason to hold a reply
-        text = fix_punctuation(text)
-        findings = check(text)
-        if findings:
-            await desk.to_agents(
-                uow, "agent_reply_held", {"issues": findings}, priority=PRIORITY_RELAY
-            )
-            return
-        await desk.to_owner(
-            uow, account_id, "owner_agent_reply", {"agent": agent.name, "text": text}
-        )
-        # style, not 服务禁言: the owner still understands, and 看看 / 谢谢 are real words
+        from desk.handoffs import agent_words
+
+        from .apply import apply
+        from .casefile import agent_actor
+
         conv = await uow.accounts.conversation(account_id)
-        hints = check_wording(text, profile_of(conv.state if conv else None).salutation)
-        if hints:
-            await desk.to_agents(
-                uow, "agent_reply_hint", {"issues": hints}, priority=PRIORITY_RELAY
-            )
+        salutation = profile_of(conv.state if conv else None).salutation
+        await apply(desk, uow, None, agent_words(text, agent_actor(agent), account_id, salutation))
         return
-    acc = await uow.accounts.account(account_id)
-    if acc is not None and acc.channel == "telegram" and desk.agent_chat_id:
-        await uow.outbox.add(
-            acc.chat_id,
-            {"from_chat_id": desk.agent_chat_id, "message_id": message_id},
-            desk.clock.now(),
-            method="copyMessage",
+    # a photo or a voice note, copied from the group: the owner's channel says if it can
+    if desk.outbound.agents is not None:
+        await desk.outbound.write(
+            uow,
+            await desk.outbound.owner(uow, account_id),
+            Copy(desk.outbound.agents, message_id),
             priority=PRIORITY_OWNER,
         )
 
 
 async def nudge_waiting(desk: Desk, uow: UnitOfWork) -> int:
-    """An owner nobody has answered within the policy's minutes gets a polite update; the group
-    is reminded too. Runs on the injectable clock."""
+    """Owners nobody has answered within the policy's minutes (desk/handoffs.py decides what
+    they and the group hear). Runs on the injectable clock."""
     from datetime import timedelta
+
+    from desk.handoffs import nudge
+
+    from .apply import apply
+    from .service import rules
 
     now = desk.clock.now()
     due = await uow.handoffs.waiting_handoffs_due(
         now - timedelta(minutes=desk.policy.handoff_wait_minutes)
     )
     for h in due:
-        h.nudged_at = now
-        reply_by = now + timedelta(minutes=desk.policy.handoff_wait_minutes)
-        await desk.to_owner(uow, h.account_id, "owner_wait_update", {"reply_by": reply_by})
         conv = await uow.accounts.conversation(h.account_id)
-        profile = profile_of(conv.state if conv else None)
-        await desk.to_agents(
-            uow,
-            "agent_handoff_waiting_long",
-            {
-                "salutation": profile.salutation,
-                "minutes": desk.policy.handoff_wait_minutes,
-            },
-            rows=[[("agent_btn_claim", pack(ClaimHandoff(h.id)))]],
-            priority=PRIORITY_RELAY,
-        )
+        view = HandoffView(h.id, h.state, h.account_id, h.agent_id, h.ticket_id)
+        salutation = profile_of(conv.state if conv else None).salutation
+        await apply(desk, uow, None, nudge(view, salutation, rules(desk)))
     return len(due)

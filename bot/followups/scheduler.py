@@ -7,9 +7,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from datetime import timedelta
 
-from desk import due
+from desk import due, surveys
 from storage.models import FollowUp
 from storage.uow import UnitOfWork
 
@@ -17,7 +16,6 @@ from ..desk.apply import apply
 from ..desk.casefile import case_of, staff_of
 from ..desk.context import Desk
 from ..desk.service import rules
-from . import survey
 
 log = logging.getLogger(__name__)
 
@@ -109,38 +107,25 @@ class Scheduler:
 
     # --- kinds ----------------------------------------------------------------------------------
     async def _survey(self, uow, f, t) -> None:
-        desk = self.desk
-        kind = (f.data or {}).get("kind", "survey")
         account = await uow.accounts.account(f.account_id or t.reporter_account_id)
         if account is None:
             return
-        if account.unreachable or account.channel != "telegram":
-            await phone_task(desk, uow, t, kind)
-            return
-        await survey.start(desk, uow, t, account.id, kind)
+        # the owner's channel must be able to carry the survey; otherwise a phone 回访
+        reachable = not account.unreachable and self.desk.outbound.reaches(account.channel)
+        kind = (f.data or {}).get("kind", "survey")
+        effects = surveys.due(await case_of(uow, t), kind, account.id, reachable, rules(self.desk))
+        await apply(self.desk, uow, t, effects)
 
     async def _reminder(self, uow, f, t) -> None:
         sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))
-        if sv is None or sv.state != "open":
-            return
-        sv.reminded_at = self.clock.now()
-        await survey.ask(self.desk, uow, sv, t, reminder=True)
-        fp = self.desk.policy.followups
-        await uow.followups.add(
-            "survey_expire",
-            self.clock.now() + timedelta(hours=fp.expire_hours),
-            self.clock.now(),
-            ticket_id=t.id,
-            account_id=sv.account_id,
-            data={"survey_id": sv.id},
-        )
+        still_open = sv is not None and sv.state == "open"
+        effects = surveys.remind(sv.id if sv else 0, still_open, rules(self.desk))
+        await apply(self.desk, uow, t, effects)
 
     async def _expire(self, uow, f, t) -> None:
         sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))
-        if sv is None or sv.state != "open":
-            return
-        sv.state = "no_answer"
-        uow.cases.event(t, self.clock.now(), "system", None, "survey_no_answer", None, None, "")
+        still_open = sv is not None and sv.state == "open"
+        await apply(self.desk, uow, t, surveys.expire(sv.id if sv else 0, still_open))
 
     async def _due(self, uow, f, t, decide) -> None:
         """An SLA or task row decided by the core (desk/due.py), carried out by the writer."""
@@ -169,11 +154,6 @@ class Scheduler:
 
 class _Rescheduled(Exception):
     pass
-
-
-async def phone_task(desk: Desk, uow: UnitOfWork, t, kind: str) -> None:
-    """An owner the bot cannot reach (blocked, or not on Telegram) gets a phone 回访 instead."""
-    await apply(desk, uow, t, due.phone_survey(await case_of(uow, t), kind, rules(desk)))
 
 
 HANDLERS = {

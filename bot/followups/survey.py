@@ -8,18 +8,16 @@ hear)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-from desk.commands import OpenCallback
+from desk import surveys
 from dialogs.events import Inbound, SurveyAnswered, SurveyStart
 from dialogs.flows.survey import parse_tap
 from storage.models import Survey, Ticket
 from storage.uow import UnitOfWork
 
-from ..desk import cards
-from ..desk.callbacks import pack
+from ..desk.apply import apply
+from ..desk.casefile import case_of, staff_of
 from ..desk.context import Desk
+from ..desk.service import rules
 from ..owner_events import raise_event
 
 
@@ -31,7 +29,9 @@ async def ask(
     await raise_event(desk, uow, sv.account_id, ev, ticket_id=t.id)
 
 
-async def start(desk: Desk, uow: UnitOfWork, t: Ticket, account_id: int, kind: str) -> Survey:
+async def start(
+    desk: Desk, uow: UnitOfWork, t: Ticket, account_id: int, kind: str, *, remind_at
+) -> Survey:
     sv = await uow.followups.new_survey(
         ticket_id=t.id,
         account_id=account_id,
@@ -43,10 +43,9 @@ async def start(desk: Desk, uow: UnitOfWork, t: Ticket, account_id: int, kind: s
         sent_at=desk.clock.now(),
     )
     await ask(desk, uow, sv, t)
-    fp = desk.policy.followups
     await uow.followups.add(
         "survey_reminder",
-        desk.clock.now() + timedelta(hours=fp.reminder_hours),
+        remind_at,
         desk.clock.now(),
         ticket_id=t.id,
         account_id=account_id,
@@ -70,72 +69,13 @@ async def handle_tap(desk: Desk, uow: UnitOfWork, account_id: int, data: str) ->
 
 
 async def on_answered(desk: Desk, uow: UnitOfWork, e: SurveyAnswered) -> None:
-    """A finished survey (stored as answered by the flow): closed with thanks, or 差评回访."""
+    """A finished survey (stored as answered by the flow): what it does to the ticket is the
+    core's decision (desk/surveys.py), carried out by the one writer."""
     sv = await uow.followups.survey(e.survey_id)
     t = await uow.cases.ticket(e.ticket_id)
     if sv is None or t is None:
         return
-    now = desk.clock.now()
-    await uow.followups.cancel(t.id, ("survey_reminder", "survey_expire"))
-    uow.cases.event(
-        t,
-        now,
-        "owner",
-        sv.account_id,
-        "survey",
-        None,
-        None,
-        f"{e.overall}/{e.speed}/{e.attitude} {e.mood}",
+    effects = surveys.answered(
+        e, sv.account_id, await case_of(uow, t), await staff_of(uow), rules(desk)
     )
-    if not e.bad:
-        if t.status == "done":
-            await uow.cases.move(t, "closed", now, "system", None, "close")
-            await cards.refresh_card(desk, uow, t)
-        await desk.to_owner(uow, sv.account_id, "survey_thanks", {"number": t.number})
-        return
-    await bad_review(desk, uow, sv, t)
-
-
-async def bad_review(desk: Desk, uow: UnitOfWork, sv: Survey, t: Ticket) -> None:
-    """差评回访: reopen to the handler, who must call within the policy's time (问题 → 改进 → 反馈)."""
-    now = desk.clock.now()
-    fp = desk.policy.followups
-    if t.status in ("done", "closed"):
-        t.closed_at = None
-        await uow.cases.move(
-            t,
-            "in_progress",
-            now,
-            "system",
-            None,
-            "reopen",
-            desk.texts.button("event_note_survey_unhappy"),
-        )
-    due = now + timedelta(minutes=fp.callback_minutes)
-    task = await uow.followups.new_task("bad_review_callback", t.id, t.handler_agent_id, due, now)
-    await uow.followups.add(
-        "task_deadline", due, now, ticket_id=t.id, urgent=True, data={"task_id": task.id}
-    )
-    await cards.refresh_card(desk, uow, t)
-    ctx: dict[str, Any] = {
-        "number": t.number,
-        "handler": t.handler_name,
-        "due": due,
-        "sv": sv,
-        "mood_word": desk.texts.button(f"mood_{sv.mood}"),
-        "supervisors": [s.name for s in await uow.staff.supervisors()],
-    }
-    await desk.to_agents(
-        uow,
-        "agent_bad_review",
-        ctx,
-        ticket_id=t.id,
-        rows=[[("agent_btn_task_result", pack(OpenCallback(task.id)))]],
-    )
-    await desk.to_supervisors(uow, "agent_bad_review", ctx, ticket_id=t.id)
-    await desk.to_owner(
-        uow,
-        sv.account_id,
-        "survey_bad_followup",
-        {"number": t.number, "handler": t.handler_name, "due": due},
-    )
+    await apply(desk, uow, t, effects)

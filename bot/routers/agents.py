@@ -14,6 +14,7 @@ from storage.uow import UnitOfWork
 from ..desk import relay, service
 from ..desk.callbacks import DESK_CALLBACKS
 from ..desk.context import Desk
+from ..outbound import TELEGRAM
 from ..unit_of_work import UnitOfWorkMiddleware
 
 
@@ -45,7 +46,7 @@ async def on_group_message(message: Message, desk: Desk, uow: UnitOfWork) -> Non
         return
     if replied is None:
         return
-    row = await uow.outbox.sent_in_chat(str(message.chat.id), replied.message_id)
+    row = await uow.outbox.sent_in_chat(TELEGRAM, str(message.chat.id), replied.message_id)
     if row is None:
         return
     text = message.text or message.caption or ""

@@ -14,7 +14,8 @@ from storage.uow import UnitOfWork
 
 from ..conversation import ConversationService
 from ..desk import service
-from ..desk.callbacks import OwnerAnswerCb
+from ..desk.callbacks import OwnerAnswerCb, SurveyAnswerCb
+from ..followups import survey
 from ..outbox_sender import OutboxSender
 from ..rendering import CALLBACK_PREFIX
 from ..unit_of_work import UnitOfWorkMiddleware
@@ -102,25 +103,20 @@ async def on_owner_answer(
         await query.answer()
 
 
-async def _owner_desk_tap(
-    query: CallbackQuery, data: str, sessionmaker, desk, sender: OutboxSender
+async def on_survey_answer(
+    query: CallbackQuery, callback_data: SurveyAnswerCb, desk, uow: UnitOfWork
 ) -> None:
-    from ..followups import survey
-
-    async with UnitOfWork(sessionmaker) as uow:
-        acc = await uow.accounts.account_by_external("telegram", str(query.from_user.id))
-        alert = (
-            await survey.handle_tap(desk, uow, acc.id, data)
-            if acc is not None
-            else desk.texts.render("owner_action_stale")
-        )
-        if alert is None:
-            await uow.commit()
+    """A 回访 answer: judged by the survey flow against the stored survey (only this owner's
+    open survey, at its current question); an old or double tap changes nothing."""
+    acc = await uow.accounts.account_by_external("telegram", str(query.from_user.id))
+    if acc is None:
+        alert = desk.texts.render("owner_action_stale")
+    else:
+        alert = await survey.handle_tap(desk, uow, acc.id, callback_data.pack())
     if alert:
         await query.answer(alert, show_alert=True)
     else:
         await query.answer()
-        await sender.deliver()
 
 
 async def on_callback(
@@ -130,13 +126,8 @@ async def on_callback(
     texts: Texts,
     conversations: ConversationService,
     sender: OutboxSender,
-    sessionmaker,
-    desk,
 ) -> None:
     data = query.data or ""
-    if data.startswith("s:"):
-        await _owner_desk_tap(query, data, sessionmaker, desk, sender)
-        return
     # the token is only a pointer: its meaning is looked up in the server-side state
     token = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else "forged"
     outcome = await conversations.handle(
@@ -168,6 +159,7 @@ def make_router() -> Router:
     answers.callback_query.filter(F.message.chat.type == "private")
     answers.callback_query.middleware(UnitOfWorkMiddleware())
     answers.callback_query.register(on_owner_answer, OwnerAnswerCb.filter())
+    answers.callback_query.register(on_survey_answer, SurveyAnswerCb.filter())
     chat = Router(name=f"{__name__}.chat")
     chat.message.filter(F.chat.type == "private")
     chat.callback_query.filter(F.message.chat.type == "private")
