@@ -19,7 +19,9 @@ from ..desk.service import rules
 
 async def owner_blocked(desk: Desk, uow: UnitOfWork, row) -> None:
     acc = await uow.session.scalar(
-        sa.select(Account).where(Account.channel == row.channel, Account.chat_id == str(row.chat_id))
+        sa.select(Account).where(
+            Account.channel == row.channel, Account.chat_id == str(row.chat_id)
+        )
     )
     if acc is None or acc.unreachable:
         return
