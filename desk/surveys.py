@@ -43,7 +43,10 @@ def answered(
             out += [Moved("close", "closed", SYSTEM), CardChanged()]
         out.append(
             ToOwner(
-                "survey_thanks", {"number": case.number}, account_id=account_id, about_ticket=False
+                "survey_thanks",
+                {"number": case.number, "commented": bool(e.comment.strip())},
+                account_id=account_id,
+                about_ticket=False,
             )
         )
         return out

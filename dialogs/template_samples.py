@@ -174,6 +174,7 @@ def contexts() -> list[dict[str, Any]]:
                 "note": "已更换接头",
                 "reminder": not flag,
                 "first": flag,
+                "commented": flag,
                 "deadline": NOW,
                 "new_time": NOW,
                 "mood_word": "不满",

@@ -29,7 +29,10 @@ def test_a_good_survey_closes_a_done_ticket_with_thanks(rules):
     done = taken(status="done")
     out = surveys.answered(answers(), 55, done, STAFF, rules)
     assert only(out, fx.Moved).to_status == "closed"
-    assert only(out, fx.ToOwner).template == "survey_thanks"
+    thanks = only(out, fx.ToOwner)
+    assert thanks.template == "survey_thanks" and not thanks.context["commented"]
+    commented = surveys.answered(answers(comment="师傅很专业"), 55, done, STAFF, rules)
+    assert only(commented, fx.ToOwner).context["commented"]  # "您的意见我们都记下了" only then
     assert only(out, fx.Noted).note == "5/4/5 happy"
     # an already closed ticket is only thanked for, not moved again
     assert not [

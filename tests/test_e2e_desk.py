@@ -112,11 +112,11 @@ async def test_stranger_and_forged_taps_change_nothing_and_first_contact_rules(e
     await lin.press("x", data="d:take:9999")
     assert "过期" in lin.callback_answers()[-1]["text"]
     # completing an untaken ticket is refused with a reason, and nothing moves
+    group_before = len(env.api.sent_to(AGENTS))
     await lin.press("x", data=f"d:done:{(await ticket(env)).id}")
     answer = lin.callback_answers()[-1]
     assert answer.get("show_alert") and "待受理" in answer["text"]
     assert (await ticket(env)).status == "new"
-    group_before = len(env.api.sent_to(AGENTS))
     assert len(env.api.sent_to(AGENTS)) == group_before  # no completion prompt was posted
     await lin.tap(data_prefix="d:take:")
     wang = group_user(env, WANG, "小王")
@@ -265,9 +265,23 @@ async def test_old_and_mangled_group_buttons_are_answered_as_stale(env):
     await owner_with_repair(env)
     lin = group_user(env, LIN, "小林")
     before = len(env.api.sent_to(AGENTS))
-    for data in ("d:tkov:1", "d:complete:1", "dispatch:x", "callback:"):
+    for data in ("d:tkov:x", "d:complete:1", "dispatch:x", "callback:", "d:eta:1:0"):
         await lin.press("x", data=data)
         answer = lin.callback_answers()[-1]
         assert answer.get("show_alert") and "过期" in answer["text"], data
     assert (await ticket(env)).status == "new"
     assert len(env.api.sent_to(AGENTS)) == before
+
+
+async def test_buttons_posted_before_the_upgrade_still_work(env):
+    """Cards stay in the group for days: their old data (d:pstep:<ticket>:<step>) still acts."""
+    await roster(env)
+    owner = await owner_with_repair(env)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap(data_prefix="d:take:")
+    t = await ticket(env)
+    owner.new_messages()
+    await lin.press("x", data=f"d:pstep:{t.id}:0")  # 已联系业主, as the old cards said it
+    assert not lin.callback_answers()[-1].get("show_alert")
+    assert (await ticket(env)).status == "in_progress"
+    assert "已联系业主" in texts(owner.new_messages())

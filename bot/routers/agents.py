@@ -14,12 +14,22 @@ from storage.uow import UnitOfWork
 from ..desk import relay, service
 from ..desk.callbacks import DESK_CALLBACKS
 from ..desk.context import Desk
+from ..desk.legacy_callbacks import OldDeskTap
 from ..outbound import TELEGRAM
 from ..unit_of_work import UnitOfWorkMiddleware
 
 
 async def on_desk_tap(query: CallbackQuery, callback_data: Any, desk: Desk, uow: UnitOfWork):
     alert = await service.agent_tap(desk, uow, query.from_user.id, callback_data.command())
+    if alert:
+        await query.answer(alert, show_alert=True)
+    else:
+        await query.answer()
+
+
+async def on_old_tap(query: CallbackQuery, command: Any, desk: Desk, uow: UnitOfWork) -> None:
+    """A button from before the CallbackData classes, on a card still in the group."""
+    alert = await service.agent_tap(desk, uow, query.from_user.id, command)
     if alert:
         await query.answer(alert, show_alert=True)
     else:
@@ -70,6 +80,7 @@ def make_router(agent_chat_id: int | str) -> Router:
     router.callback_query.middleware(UnitOfWorkMiddleware())
     for cb in DESK_CALLBACKS:
         router.callback_query.register(on_desk_tap, cb.filter())
+    router.callback_query.register(on_old_tap, OldDeskTap())
     router.callback_query.register(on_stale_tap)
     router.message.register(on_group_message)
     return router
