@@ -56,7 +56,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> App:
     sm = make_sessionmaker(db)
     texts = Texts(settings.service_tz)
     policy = Policy.load(settings.policy_file or None)
-    engine = Engine(policy, clock, texts.buttons, tz=settings.service_tz)
+    engine = Engine(policy, clock, texts.labels, tz=settings.service_tz)
     # the agents' group is a Telegram chat
     agents_chat = Recipient(TELEGRAM, settings.agent_chat) if settings.agent_chat else None
     outbound = Outbound(channel_renderers(texts), clock, agents=agents_chat)

@@ -24,13 +24,13 @@ class Engine:
         self,
         policy: Policy,
         clock: Clock,
-        buttons: dict[str, str],
+        labels: dict[str, str],
         tz: str = "Asia/Shanghai",
         cues: dict[str, list[str]] | None = None,
     ):
         self.policy = policy
         self.clock = clock
-        self.buttons = buttons
+        self.labels = labels
         self.tz = tz
         self.cues = cues or load_cues()
 
@@ -42,7 +42,7 @@ class Engine:
             policy=self.policy,
             clock=self.clock,
             cues=self.cues,
-            buttons=self.buttons,
+            labels=self.labels,
             tz=self.tz,
         )
 

@@ -29,7 +29,7 @@ class Session:
         policy: Policy,
         clock: Clock,
         cues: dict[str, list[str]],
-        buttons: dict[str, str],
+        labels: dict[str, str],
         tz: str,
     ):
         self.state = state
@@ -38,7 +38,7 @@ class Session:
         self.policy = policy
         self.clock = clock
         self.cues = cues
-        self.buttons = buttons
+        self.labels = labels
         self.tz = ZoneInfo(tz)
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
@@ -86,7 +86,7 @@ class Session:
         return reply
 
     def label(self, key: str, **kw: Any) -> str:
-        text = self.buttons[key]
+        text = self.labels[key]
         return text.format(**kw) if kw else text
 
     def ask(self, template: str, options: list[list[tuple[str, str]]], **ctx: Any) -> Reply:

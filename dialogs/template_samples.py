@@ -268,7 +268,7 @@ def lint_all(texts: Texts) -> tuple[int, list[tuple[str, Finding]]]:
             html = texts.render(name, ctx)
             add(name, check(html))
             add(name, check_typography(_plain(html), ctx["salutation"]))
-    for label_key, label in texts.buttons.items():
+    for label_key, label in texts.labels.items():
         add(f"labels.toml:{label_key}", check(label) + check_typography(label))
     for where, value in _data_strings():
         add(where, check_typography(value))

@@ -66,7 +66,7 @@ class Texts:
         self.env.filters["clip"] = _clip
         self.env.filters["status_word"] = self._word
         with open(directory / LABELS_FILE, "rb") as fh:
-            self.buttons: dict[str, str] = tomllib.load(fh)
+            self.labels: dict[str, str] = tomllib.load(fh)
         self._cache: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, context: dict[str, Any] | None = None) -> str:
@@ -76,7 +76,7 @@ class Texts:
         return tpl.render(context or {}).strip()
 
     def button(self, key: str, **kw: Any) -> str:
-        label = self.buttons[key]
+        label = self.labels[key]
         return label.format(**kw) if kw else label
 
     def template_names(self) -> list[str]:
@@ -88,7 +88,7 @@ class Texts:
         return self.loader.paths[f"{name}.j2"]
 
     def _word(self, code: str, prefix: str = "status_") -> str:
-        return self.buttons.get(f"{prefix}{code}", code)
+        return self.labels.get(f"{prefix}{code}", code)
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)
@@ -103,7 +103,7 @@ class Texts:
         w = self.local(when)
         ref = self.local(now) if now else None
         hm = w.strftime("%H:%M")
-        b = self.buttons
+        b = self.labels
         if ref is not None:
             delta = (w.date() - ref.date()).days
             if delta == 0:
@@ -120,7 +120,7 @@ class Texts:
         if not window:
             return ""
         start = self.local(datetime.fromisoformat(window["start"]))
-        b = self.buttons
+        b = self.labels
         text = b["visit_date"].format(
             month=start.month, day=start.day, weekday=b["weekdays"][start.weekday()]
         )

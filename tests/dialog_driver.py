@@ -21,7 +21,7 @@ class Owner:
     def __init__(self, ports=None, clock=None, account_id: int = 1, policy: Policy | None = None):
         self.clock = clock or FakeClock(MONDAY_10)
         self.ports = ports or memory_ports()
-        self.engine = Engine(policy or Policy.load(), self.clock, TEXTS.buttons)
+        self.engine = Engine(policy or Policy.load(), self.clock, TEXTS.labels)
         self.state: dict = {}
         self.account_id = account_id
         self.last: StepResult | None = None

@@ -42,7 +42,7 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
     last = ""
     if events:
         e = events[-1]
-        last = desk.texts.buttons.get(f"event_{e.action}", e.action) + (
+        last = desk.texts.labels.get(f"event_{e.action}", e.action) + (
             f":{e.note}" if e.note else ""
         )
     category_label = desk.policy.category_label(t.kind, t.category) if t.kind != "consult" else ""
