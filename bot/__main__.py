@@ -1,7 +1,8 @@
 """python -m bot [run|console|migrate|import-owners FILE [--replace [--yes]]|lint-templates|
 agents …|workers …]
 
-With no command: long polling when BOT_TOKEN is set, the offline console chat otherwise.
+With no command: the bot when BOT_TOKEN is set (long polling, or webhook mode when WEBHOOK_URL
+is set), the offline console chat otherwise.
 Each command imports only what it needs: the ones that need no Telegram never import aiogram.
 A failure the operator can fix is one line (templates_zh/cli/) and a non-zero exit; the
 traceback is shown only with LOG_LEVEL=DEBUG."""
@@ -27,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m bot")
     sub = p.add_subparsers(dest="command")
-    sub.add_parser("run", help="long polling (needs BOT_TOKEN)")
+    sub.add_parser("run", help="long polling, or webhook mode with WEBHOOK_URL (needs BOT_TOKEN)")
     sub.add_parser("console", help="offline console chat on its own database")
     sub.add_parser("migrate", help="apply database migrations")
     imp = sub.add_parser("import-owners", help="load the owner registry from CSV")

@@ -14,13 +14,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from dialogs.clean_text import clean_text as stored_text
 from dialogs.events import Inbound
 
 from .factory import App
 from .settings import Settings
 
 _TAG = re.compile(r"<[^>]+>")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 CHANNEL = {"channel": "console", "external_id": "local", "chat_id": "console"}
 
 
@@ -30,12 +30,13 @@ def plain(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Text as it can be stored and printed: bytes of a character cut in half (read with
-    surrogateescape) are decoded again with replacement, any other lone surrogate becomes U+FFFD."""
+    surrogateescape) are decoded again with replacement; then as every channel's input (no NUL
+    or other control characters, any other lone surrogate U+FFFD)."""
     try:
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:
         pass
-    return _SURROGATE.sub("\ufffd", text)
+    return stored_text(text)
 
 
 class ConsoleChat:

@@ -1,7 +1,10 @@
 """One owner update, from any channel: one unit of work, one engine step, commit, then send.
 
-Durable steps (a ticket created or changed) put every reply and the agents' card in the outbox
-in the same transaction, so a crash after commit loses none of them."""
+Every step puts its replies, and whatever it tells the agents, in the outbox in the same
+transaction: a crash after commit loses none of them, and 429s, a blocked owner and the chat's
+pace apply to them as to every other message. The caller wakes the sender for the step's rows
+(`Outcome.row_ids`) right after commit. The offline console alone is answered directly
+(`use_outbox=False`): it has no network and nothing to pace."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from dialogs.events import (
 from storage.uow import UnitOfWork
 
 from .desk.context import PRIORITY_OWNER
+from .followups.unreachable import owner_wrote
 from .outbound import Outbound, Recipient, Replies
 
 log = logging.getLogger(__name__)
@@ -38,11 +42,14 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class Outcome:
     result: StepResult | None  # None: a duplicate update, nothing done
+    # the console's payloads, shown at once (use_outbox=False)
     direct: list[dict[str, Any]] = field(default_factory=list)
+    # the owner's replies as queued
     outbox_ids: list[int] = field(default_factory=list)
     agent_replies: list[Reply] = field(default_factory=list)
-    # the step also queued messages for the agents' side (sent after the owner's own)
-    desk_rows: bool = False
+    # every row the step queued, the owner's and the agents' side's: the sender is woken for
+    # these at once (the owner's go first, by priority)
+    row_ids: list[int] = field(default_factory=list)
 
 
 class ConversationService:
@@ -186,16 +193,17 @@ class ConversationService:
             await uow.accounts.save_conversation(conv, state, now)
             outcome = Outcome(result)
             replies = Replies(result.replies)
-            if result.durable and use_outbox:
+            if use_outbox:
                 outcome.outbox_ids = await self.outbound.write(
                     uow, Recipient(channel, chat_id), replies, priority=PRIORITY_OWNER
                 )
+                if self.desk is not None and result.effects:
+                    await self._desk_effects(uow, result, chat_id, conv.account_id)
+                outcome.row_ids = list(uow.outbox.added)
+                # the owner wrote: a chat refused earlier (403) is open again
+                await owner_wrote(uow, conv.account_id)
             else:
                 outcome.direct = self.outbound.render(channel, replies)
-            if use_outbox and self.desk is not None and result.effects:
-                await self._desk_effects(uow, result, chat_id, conv.account_id)
-                outcome.desk_rows = True
-            if not use_outbox:
                 outcome.agent_replies = await self._agents_view(uow, result)
             await uow.commit()
         return outcome

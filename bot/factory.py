@@ -26,8 +26,9 @@ from .desk.context import Desk
 from .followups.unreachable import owner_blocked
 from .outbound import TELEGRAM, Outbound, Recipient, Renderer, Sender
 from .outbox_sender import OutboxSender
+from .rate_limit import SharedLimits
 from .rendering import TelegramRenderer
-from .routers import agents, owner
+from .routers import agents, owner, stale
 from .settings import Settings
 
 
@@ -78,6 +79,13 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_senders(app: App, bot: Bot, **telegram_options) -> dict[str, Sender]:
     """Every channel's sender; each claims only its own channel's rows (bot/jobs.py runs them)."""
+    if app.settings.redis_url and "limits" not in telegram_options:
+        # every instance of this bot (named by its id) shares Telegram's limits
+        telegram_options["limits"] = SharedLimits(
+            app.settings.redis_url,
+            f"wuye:bot{bot.id}",
+            **{k: v for k, v in telegram_options.items() if k in SharedLimits.OPTIONS},
+        )
     telegram = OutboxSender(
         app.sessionmaker,
         bot,
@@ -106,4 +114,5 @@ def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, 
     dp.include_router(owner.make_router())
     if app.settings.agent_chat:
         dp.include_router(agents.make_router(app.settings.agent_chat))
+    dp.include_router(stale.make_router())  # every tap answered, whatever chat it came from
     return dp, sender

@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from storage.uow import UnitOfWork
+from storage.write_lock import job_turn
 
 from .followups.scheduler import Scheduler
 from .runner import Runner
@@ -51,6 +52,8 @@ async def nudge_waiting_owners(app: App, wake_sender: Callable[[], None]) -> Non
     from .desk.relay import nudge_waiting
 
     async with UnitOfWork(app.sessionmaker) as uow:
+        if not await job_turn(uow.session, "handoff-nudges"):
+            return  # another instance is nudging right now
         nudged = await nudge_waiting(app.desk, uow)
         await uow.commit()
     if nudged:
@@ -59,5 +62,7 @@ async def nudge_waiting_owners(app: App, wake_sender: Callable[[], None]) -> Non
 
 async def prune_seen_updates(app: App) -> None:
     async with UnitOfWork(app.sessionmaker) as uow:
+        if not await job_turn(uow.session, "prune-updates"):
+            return
         await uow.accounts.prune_updates(app.clock.now() - UPDATE_IDS_KEPT)
         await uow.commit()

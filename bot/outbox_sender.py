@@ -1,13 +1,18 @@
 """Telegram's sender: delivers the outbox rows of the Telegram channel after commit (claims under
 a lease, waits at least retry_after on 429, backs off on network errors) and marks a row sent
-only once Telegram accepted it. Other channels' rows are left to their own senders."""
+only once Telegram accepted it. Other channels' rows are left to their own senders.
+
+Every message goes this way, an owner's own replies too: the handler wakes the sender for its
+step's rows right after commit. Telegram's limits and a 429's pause are kept by `Limits`
+(bot/rate_limit.py), shared by every process when Redis is configured; a chat whose owner
+refused the bot (403) gets no more requests until the owner writes again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -26,7 +31,7 @@ from storage.uow import UnitOfWork
 
 from .desk.callbacks import pack
 from .outbound import TELEGRAM
-from .rate_limit import TokenBucket, WindowLimiter
+from .rate_limit import Limits, LocalLimits
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,8 @@ METHODS = {
     "editMessageText": EditMessageText,
     "copyMessage": CopyMessage,
 }
-GROUP_PER_MINUTE = 20
+# tries ended by a network or server error before a row is set aside (a 429 is not one: it
+# is Telegram pacing us, and a row waits through any number of them)
 MAX_ATTEMPTS = 8
 # 401: the token was revoked or replaced while running; nothing can be sent with it, so the
 # sender waits this long before trying again (a restart with a good token sends at once)
@@ -59,115 +65,186 @@ class OutboxSender:
         chat_rate: float = 1.0,
         chat_burst: float = 3.0,
         rate_clock=None,
+        limits: Limits | None = None,
     ):
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.clock = clock
         self.group_chat_id = str(group_chat_id or "")
         self.texts = texts
-        self.group_limit = WindowLimiter(GROUP_PER_MINUTE, timedelta(minutes=1))
-        # Telegram: ~30 messages a second overall, about one a second per chat
-        # paced, not bursty: a burst of `rate` on top of the steady rate would break the
-        # one-second window Telegram counts in
-        self.overall = TokenBucket(rate, 1.0, rate_clock)
-        self.per_chat = TokenBucket(chat_rate, chat_burst, rate_clock)
+        # Telegram's limits: shared by every process through Redis when the factory passes
+        # them, else this process's own (the group's minute read back from the outbox)
+        self.limits: Limits = limits or LocalLimits(
+            self._group_sent_times,
+            rate=rate,
+            chat_rate=chat_rate,
+            chat_burst=chat_burst,
+            rate_clock=rate_clock,
+        )
+        self.group_limit = getattr(self.limits, "group_window", None)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
-        self._resume_at = None
+        self._held_until = None  # 401: this process's token was refused
         self.poll_seconds = poll_seconds  # how often deliver_left_over runs (bot/jobs.py)
+
+    async def _group_sent_times(self, chat_id: str, since):
+        async with UnitOfWork(self.sessionmaker) as uow:
+            return await uow.outbox.sent_times(self.channel, chat_id, since)
+
+    async def _stopped(self, now):
+        """Until when no request may go out (a 429 anywhere, or our token refused)."""
+        if self._held_until is not None and now < self._held_until:
+            return self._held_until
+        return await self.limits.paused(now)
 
     async def deliver(self, ids: list[int] | None = None, min_age: timedelta | None = None) -> int:
         """Send what is due (or just `ids`); returns how many were sent."""
         sent = 0
         while True:
             now = self.clock.now()
-            if self._resume_at is not None and now < self._resume_at:
+            if await self._stopped(now):
                 return sent  # Telegram said 429: no request before retry_after has passed
             async with UnitOfWork(self.sessionmaker) as uow:
                 rows = await uow.outbox.claim(
                     now, ids=ids, min_age=min_age, channels=(self.channel,)
                 )
+                claimed = {r.id for r in rows}
+                rows = await self._set_aside_unreachable(uow, rows)
                 await uow.commit()
-            if not rows:
+            if not claimed:
                 return sent
-            deferred = False
-            held_chats: dict[str, timedelta] = {}
-            for row in rows:
-                if row.chat_id in held_chats:
+            n, stopped, deferred = await self._send_batch(rows)
+            sent += n
+            if ids is not None:
+                # a handler's own rows: done once each was claimed (no further claim to find
+                # that nothing is left)
+                ids = [i for i in ids if i not in claimed]
+                if not ids:
+                    return sent
+            if stopped or (deferred and ids is not None):
+                return sent
+
+    async def _set_aside_unreachable(self, uow: UnitOfWork, rows: list) -> list:
+        """Rows for a chat whose owner refused the bot (a 403) are set aside without a request;
+        the flag clears when the owner writes again (bot/followups/unreachable.py)."""
+        chats = sorted({r.chat_id for r in rows if r.chat_id != self.group_chat_id})
+        gone = await uow.outbox.unreachable_chats(self.channel, chats)
+        if not gone:
+            return rows
+        for row in rows:
+            if row.chat_id in gone:
+                await uow.outbox.fail(row.id, "403 earlier: the owner is unreachable", tried=False)
+        return [r for r in rows if r.chat_id not in gone]
+
+    async def _send_batch(self, rows: list) -> tuple[int, bool, bool]:
+        """(sent, stopped, deferred). Every claimed row leaves here settled or released: none
+        is left to wait out its lease, even when something raises."""
+        sent, deferred = 0, False
+        held: dict[str, datetime] = {}  # a chat whose earlier row waits: its later ones too
+        refused: set[str] = set()  # chats that answered 403 in this batch
+        i = 0
+        try:
+            for i, row in enumerate(rows):
+                now = self.clock.now()
+                if row.chat_id in refused:
+                    await self._in_tx(
+                        lambda uow, row=row: uow.outbox.fail(row.id, "403 earlier", tried=False)
+                    )
+                    continue
+                if row.chat_id in held:
                     # keep one chat's order: a later row waits behind an earlier deferred one
-                    async with UnitOfWork(self.sessionmaker) as uow:
-                        await uow.outbox.retry_later(
-                            row.id,
-                            self.clock.now() + held_chats[row.chat_id],
-                            "chat order",
-                            counts=False,
-                        )
-                        await uow.commit()
+                    await self._defer(row, held[row.chat_id], "chat order")
                     continue
                 if row.chat_id != self.group_chat_id:
-                    wait = self.per_chat.wait(row.chat_id)
+                    wait = await self.limits.chat(row.chat_id)
                     if wait > 0:
-                        held_chats[row.chat_id] = timedelta(seconds=wait)
-                        async with UnitOfWork(self.sessionmaker) as uow:
-                            await uow.outbox.retry_later(
-                                row.id,
-                                self.clock.now() + timedelta(seconds=wait),
-                                "chat limit",
-                                counts=False,
-                            )
-                            await uow.commit()
+                        held[row.chat_id] = now + timedelta(seconds=wait)
+                        await self._defer(row, held[row.chat_id], "chat limit")
                         deferred = True
                         continue
-                    self.per_chat.take(row.chat_id)
-                wait = self.overall.wait()
-                if wait > 0:
+                while (wait := await self.limits.overall()) > 0:
                     await asyncio.sleep(wait)
-                self.overall.take()
                 if row.chat_id == self.group_chat_id and self.group_chat_id:
                     # the agents' group is a scarce channel: wait for the window, and fold
                     # backed-up new cards into one digest
                     now = self.clock.now()
-                    if self.group_limit.available(row.chat_id, now) <= 0:
-                        async with UnitOfWork(self.sessionmaker) as uow:
-                            if row.purpose == "card":
-                                await self._fold_cards(uow, row)
-                            await uow.outbox.retry_later(
-                                row.id,
-                                self.group_limit.next_free(row.chat_id, now),
-                                "group limit",
-                                counts=False,
-                            )
-                            await uow.commit()
+                    free_at = await self.limits.group(row.chat_id, row.id, now)
+                    if free_at is not None:
+                        await self._defer(row, free_at, "group limit", fold=row.purpose == "card")
                         deferred = True
                         continue
-                    self.group_limit.record(row.chat_id, now)
-                outcome, message_id = await self._send_one(row)
-                async with UnitOfWork(self.sessionmaker) as uow:
-                    now = self.clock.now()
-                    if outcome is None:
-                        await uow.outbox.mark_sent(row.id, now, message_id)
-                        if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
-                            await uow.cases.set_card_message(row.ticket_id, message_id)
-                        sent += 1
-                    elif outcome[0] == "hold":
-                        # not the message's fault: back to pending, due now, the try not counted;
-                        # the rest of this batch goes back too instead of waiting out its lease
-                        for held in [row, *rows[rows.index(row) + 1 :]]:
-                            await uow.outbox.retry_later(held.id, now, outcome[2], counts=False)
-                    elif outcome[0] == "retry":
-                        if row.attempts >= MAX_ATTEMPTS:
-                            await uow.outbox.fail(row.id, outcome[2])
-                        else:
-                            await uow.outbox.retry_later(row.id, now + outcome[1], outcome[2])
-                    else:
-                        await uow.outbox.fail(row.id, outcome[2])
-                        if outcome[2].startswith("403") and self.on_blocked is not None:
-                            await self.on_blocked(uow, row)
-                    await uow.commit()
-                if outcome is not None and outcome[0] in ("retry", "hold"):
-                    # keep this chat's order: stop here, the rest goes after the wait
-                    return sent
-            if deferred and ids is not None:
-                return sent
+                until = await self._stopped(self.clock.now())
+                if until is not None:
+                    # a 429 seen meanwhile (here or in another process): nothing more goes out
+                    await self._release(rows[i:], until, "paused by 429")
+                    return sent, True, deferred
+                outcome = await self._send_one(row)
+                if await self._settle(row, outcome, rows[i + 1 :]):
+                    sent += 1
+                elif outcome[0] in ("429", "retry", "hold"):
+                    return sent, True, deferred
+                elif outcome[2].startswith("403"):
+                    refused.add(row.chat_id)
+        except BaseException:
+            # claimed and not settled: back to pending at once (a row already settled is not
+            # in 'sending' any more, and is left as it is)
+            try:
+                await self._release(rows[i:], self.clock.now(), "interrupted")
+            except Exception:
+                log.exception("outbox: could not release claimed rows; the lease will")
+            raise
+        return sent, False, deferred
+
+    async def _in_tx(self, work) -> None:
+        async with UnitOfWork(self.sessionmaker) as uow:
+            await work(uow)
+            await uow.commit()
+
+    async def _defer(self, row, when, why: str, *, fold: bool = False) -> None:
+        """Held back by a limit: not tried, so the claim does not count as an attempt."""
+        async with UnitOfWork(self.sessionmaker) as uow:
+            if fold:
+                await self._fold_cards(uow, row)
+            await uow.outbox.retry_later(row.id, when, why, counts=False)
+            await uow.commit()
+
+    async def _release(self, rows: list, when, why: str) -> None:
+        await self._in_tx(lambda uow: uow.outbox.release([r.id for r in rows], when, why))
+
+    async def _settle(self, row, outcome, rest: list) -> bool:
+        """Write what the request came to; True when the row was sent. A 429, a network error
+        or a refused token stops the batch: the rows after it are released at once."""
+        kind, delay, error, message_id = outcome
+        if kind == "429":
+            # Telegram's flood control: every process waits (bot/rate_limit.py)
+            await self.limits.pause(self.clock.now(), delay.total_seconds())
+        async with UnitOfWork(self.sessionmaker) as uow:
+            now = self.clock.now()
+            if kind == "sent":
+                await uow.outbox.mark_sent(row.id, now, message_id)
+                if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
+                    await uow.cases.set_card_message(row.ticket_id, message_id)
+            elif kind == "429":
+                # not the message's fault: not an attempt, however many come
+                await uow.outbox.retry_later(row.id, now + delay, error, counts=False)
+                await uow.outbox.release([r.id for r in rest], now + delay, "paused by 429")
+            elif kind == "retry":
+                if row.attempts >= MAX_ATTEMPTS:
+                    await uow.outbox.fail(row.id, error)
+                else:
+                    await uow.outbox.retry_later(row.id, now + delay, error)
+                # this chat's later rows keep their place behind it; the others go at once
+                same = [r.id for r in rest if r.chat_id == row.chat_id]
+                await uow.outbox.release(same, now + delay, "chat order")
+                await uow.outbox.release([r.id for r in rest if r.id not in same], now)
+            elif kind == "hold":
+                # not the message's fault: back to pending, due now, the try not counted
+                await uow.outbox.release([row.id, *(r.id for r in rest)], now, error)
+            else:
+                await uow.outbox.fail(row.id, error)
+                if error.startswith("403") and self.on_blocked is not None:
+                    await self.on_blocked(uow, row)
+            await uow.commit()
+        return kind == "sent"
 
     async def _fold_cards(self, uow: UnitOfWork, row) -> None:
         """New cards backed up behind the group's limit become one digest with a 接单 button
@@ -218,7 +295,8 @@ class OutboxSender:
             ref={"tickets": [t.id for t in tickets]},
         )
 
-    async def _send_one(self, row):
+    async def _send_one(self, row) -> tuple[str, timedelta | None, str, int | None]:
+        """(kind, delay, error, message id): sent, 429, retry, hold or fail."""
         method_cls = METHODS.get(row.method, SendMessage)
         try:
             params = {"chat_id": row.chat_id, **row.payload}
@@ -230,30 +308,29 @@ class OutboxSender:
                 else:
                     params["message_id"] = card_id
             result = await self.bot(method_cls.model_validate(params))
-            return None, getattr(result, "message_id", None)
+            return "sent", None, "", getattr(result, "message_id", None)
         except TelegramBadRequest as e:
             if "not modified" in e.message:
-                return None, None
+                return "sent", None, "", None
             log.error("outbox %s: bad request, set aside: %s", row.id, e.message)
-            return ("fail", None, f"400 {e.message}"), None
+            return "fail", None, f"400 {e.message}", None
         except TelegramRetryAfter as e:
             log.warning("outbox %s: 429, retry after %ss", row.id, e.retry_after)
-            self._resume_at = self.clock.now() + timedelta(seconds=e.retry_after)
-            return ("retry", timedelta(seconds=e.retry_after), "429"), None
+            return "429", timedelta(seconds=e.retry_after), "429", None
         except (TelegramNetworkError, TelegramServerError) as e:
             delay = min(300.0, 2**row.attempts) * (0.5 + random.random())
             log.warning("outbox %s: %s, retry in %.1fs", row.id, type(e).__name__, delay)
-            return ("retry", timedelta(seconds=delay), type(e).__name__), None
+            return "retry", timedelta(seconds=delay), type(e).__name__, None
         except TelegramForbiddenError as e:
             log.warning("outbox %s: blocked (%s)", row.id, e.message)
-            return ("fail", None, f"403 {e.message}"), None
+            return "fail", None, f"403 {e.message}", None
         except TelegramUnauthorizedError as e:
             log.error("outbox: 401 %s: the bot token was refused; sending paused", e.message)
-            self._resume_at = self.clock.now() + UNAUTHORIZED_PAUSE
-            return ("hold", None, f"401 {e.message}"), None
+            self._held_until = self.clock.now() + UNAUTHORIZED_PAUSE
+            return "hold", None, f"401 {e.message}", None
         except Exception as e:  # a bug must not stop the sender: set the row aside, say why
             log.exception("outbox %s: unexpected error", row.id)
-            return ("fail", None, repr(e)), None
+            return "fail", None, repr(e), None
 
     async def _card_message_id(self, ticket_id: int | None) -> int | None:
         if ticket_id is None:
@@ -261,6 +338,12 @@ class OutboxSender:
         async with UnitOfWork(self.sessionmaker) as uow:
             t = await uow.cases.ticket(ticket_id, lock=False)
             return t.card_message_id if t is not None else None
+
+    async def close(self) -> None:
+        """At shutdown: the shared limits' Redis connections (none kept otherwise)."""
+        close = getattr(self.limits, "close", None)
+        if close is not None:
+            await close()
 
     async def deliver_left_over(self) -> int:
         """The background job: rows left by a crash or waiting on retry_after go out here."""

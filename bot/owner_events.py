@@ -25,7 +25,7 @@ async def raise_event(
     """None when the account has no conversation (nobody to speak to). `ticket_id` marks the
     queued messages as about that ticket (an undeliverable survey becomes a phone 回访)."""
     now = desk.clock.now()
-    conv = await uow.accounts.conversation(account_id)
+    conv = await uow.accounts.conversation(account_id, for_update=True)
     if conv is None:
         return None
     before = copy.deepcopy(conv.state or {})

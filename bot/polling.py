@@ -1,16 +1,22 @@
-"""`python -m bot run`: long polling, and the background jobs beside it (bot/jobs.py).
+"""`python -m bot run`: long polling (bot/acked_polling.py), or webhook mode when WEBHOOK_URL is
+set (bot/webhook.py), and the background jobs beside it (bot/jobs.py).
 
 Nothing is sent before getMe has accepted the token (bot/startup.py): the sender and the
-background jobs start only then, so a bad token never turns pending messages into failures."""
+background jobs start only then, so a bad token never turns pending messages into failures.
+Either way an update is acknowledged only after its step has committed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from typing import Protocol
 
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 
+from .acked_polling import AckedPolling
 from .cli import StartupError, migrate_database
 from .factory import build_app, build_dispatcher
 from .followups.scheduler import SchedulerLocked, SqliteSchedulerLock
@@ -21,14 +27,24 @@ from .startup import RETRY_DELAYS, make_bot, wait_for_telegram
 log = logging.getLogger("bot")
 
 
+class Ingress(Protocol):
+    """Where updates come in: AckedPolling or WebhookServer."""
+
+    async def prepare(self) -> None: ...
+    async def run(self) -> None: ...
+    def request_stop(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 async def run_polling(
     settings: Settings,
     *,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     handle_signals: bool = True,
-    on_ready: Callable[[Dispatcher], None] | None = None,
+    on_ready: Callable[[Ingress], None] | None = None,
 ) -> None:
+    """Serve until a signal (or `on_ready`'s receiver calls stop())."""
     bot = make_bot(settings)  # a malformed token stops here, before the database is touched
     try:
         await migrate_database(settings.database_url)
@@ -50,14 +66,33 @@ async def run_polling(
         await bot.session.close()
 
 
-async def _serve(settings: Settings, bot, handle_signals: bool, on_ready) -> None:
+def make_ingress(settings: Settings, dp: Dispatcher, bot: Bot) -> Ingress:
+    if settings.webhook_mode:
+        from .webhook import WebhookServer  # aiohttp's server only where it serves
+
+        return WebhookServer(dp, bot, settings)
+    return AckedPolling(dp, bot)
+
+
+async def _serve(settings: Settings, bot: Bot, handle_signals: bool, on_ready) -> None:
     app = build_app(settings)
     dp, _ = build_dispatcher(app, bot)
     try:
+        ingress = make_ingress(settings, dp, bot)
+        await ingress.prepare()
         async with background_jobs(app, dp["senders"]):
-            log.info("bot starting (long polling)")
-            if on_ready is not None:
-                on_ready(dp)
-            await dp.start_polling(bot, handle_signals=handle_signals)
+            signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+            loop = asyncio.get_running_loop()
+            for sig in signals:
+                with suppress(NotImplementedError):  # no signal handlers on Windows
+                    loop.add_signal_handler(sig, ingress.request_stop)
+            try:
+                if on_ready is not None:
+                    on_ready(ingress)
+                await ingress.run()
+            finally:
+                for sig in signals:
+                    with suppress(NotImplementedError):
+                        loop.remove_signal_handler(sig)
     finally:
         await app.db.dispose()

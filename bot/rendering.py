@@ -1,6 +1,7 @@
 """Telegram's renderer: replies and desk messages made into Bot API payloads (JSON-able, so they
-fit the outbox): HTML split under 4096 characters, inline keyboards whose data is the command
-packed as CallbackData, a reply keyboard to share a contact."""
+fit the outbox): HTML split under 4096 characters into a few valid messages (bot/telegram_html.py),
+inline keyboards whose data is the command packed as CallbackData, a reply keyboard to share a
+contact."""
 
 from __future__ import annotations
 
@@ -13,46 +14,15 @@ from dialogs.texts import Texts
 
 from .desk.callbacks import pack
 from .outbound import Card, Content, Copy, Message, Part, Replies, Unrenderable
+from .telegram_html import LIMIT, clip_html, split_html, units
 
-LIMIT = 4096
 CALLBACK_PREFIX = "c:"
-
-
-def split_text(text: str, limit: int = LIMIT) -> list[str]:
-    """Split on line breaks (never inside a tag) so no part passes Telegram's limit."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    cur = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = limit - len(cur) - 1 if cur else limit
-            # never cut inside an HTML entity or tag
-            while cut > 0 and (
-                "<" in line[max(0, cut - 8) : cut] or "&" in line[max(0, cut - 8) : cut]
-            ):
-                cut -= 1
-            cut = max(cut, 1)
-            if cur:
-                parts.append(cur)
-                cur = ""
-                continue
-            parts.append(line[:cut])
-            line = line[cut:]
-        if cur and len(cur) + 1 + len(line) > limit:
-            parts.append(cur)
-            cur = line
-        else:
-            cur = f"{cur}\n{line}" if cur else line
-    if cur:
-        parts.append(cur)
-    return parts
 
 
 def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     """sendMessage parameters; the keyboard goes on the last part."""
     text = texts.render(reply.template, reply.context)
-    chunks = split_text(text)
+    chunks = split_html(text)
     out: list[dict[str, Any]] = [{"text": c, "parse_mode": "HTML"} for c in chunks]
     markup: dict[str, Any] | None = None
     if reply.request_contact:
@@ -88,7 +58,7 @@ def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if (
             prev is not None
             and "reply_markup" not in prev
-            and len(prev["text"]) + 2 + len(p["text"]) <= LIMIT
+            and units(prev["text"]) + 2 + units(p["text"]) <= LIMIT
         ):
             out[-1] = {**p, "text": prev["text"] + "\n\n" + p["text"]}
         else:
@@ -119,7 +89,7 @@ class TelegramRenderer:
                 # one message, cut rather than split: the card is edited in place by its id,
                 # and an edit with no buttons must clear the old ones
                 text = self.texts.render(content.template, dict(content.context))
-                payload: dict[str, Any] = {"text": text[:LIMIT], "parse_mode": "HTML"}
+                payload: dict[str, Any] = {"text": clip_html(text), "parse_mode": "HTML"}
                 payload["reply_markup"] = self.keyboard(content.buttons) or {"inline_keyboard": []}
                 return [Part("editMessageText" if content.edit else "sendMessage", payload)]
             case Copy(source=source, message_id=message_id):

@@ -8,15 +8,25 @@ log line or error, and is read out only where the Bot is built."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import FilePath, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# what Telegram accepts as a webhook secret_token
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(ValueError):
@@ -46,6 +56,16 @@ class Settings(BaseSettings):
     # the offline console keeps its own file: test tickets tried there never reach the real
     # bot's outbox, follow-ups or agents' group (DATABASE_URL is not used by the console)
     console_database_url: str = "sqlite+aiosqlite:///data/console.sqlite3"
+    # Telegram's limits belong to the bot, not to a process: with several instances, they keep
+    # the send rates and a 429's pause in this Redis (bot/rate_limit.py); none: per process
+    redis_url: str = ""
+    # webhook mode when set (README: Deployment): the public address Telegram posts updates to,
+    # which the proxy forwards to WEB_HOST:WEB_PORT at /telegram/webhook; long polling otherwise
+    webhook_url: str = ""
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; required with WEBHOOK_URL
+    webhook_secret: SecretStr = Field(SecretStr(""), validate_default=True)
+    web_host: str = "0.0.0.0"
+    web_port: int = Field(8080, ge=1, le=65535)
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -53,6 +73,35 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("should start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("should start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_address(cls, value: str) -> str:
+        # http:// too: a local Bot API server (TELEGRAM_API_URL) posts to plain-HTTP webhooks
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("should start with https://")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not WEBHOOK_SECRET_SHAPE.fullmatch(secret):
+            raise ValueError("should be 1 to 256 of A-Z a-z 0-9 _ -")
+        # the two go together: a webhook nobody can authenticate, or a secret for no webhook,
+        # is a mistake to say at once rather than a mode to guess
+        if info.data.get("webhook_url") and not secret:
+            raise ValueError("required when WEBHOOK_URL is set")
+        if secret and "webhook_url" in info.data and not info.data["webhook_url"]:
+            raise ValueError("set WEBHOOK_URL too, or leave this unset")
+        return value
 
     @field_validator("service_tz")
     @classmethod
@@ -96,6 +145,10 @@ class Settings(BaseSettings):
                 for err in e.errors()
             ]
             raise SettingsError("; ".join(problems)) from None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
 
     @property
     def agent_chat(self) -> str:

@@ -5,10 +5,12 @@ send: DESIGN.md). Handlers receive it as `uow` and never commit themselves."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 
 from storage.uow import UnitOfWork
 
@@ -20,7 +22,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        update = data.get("event_update")
         async with UnitOfWork(data["sessionmaker"]) as uow:
+            if update is not None and not await uow.accounts.first_time(
+                update.update_id, data["app"].clock.now() if "app" in data else _now()
+            ):
+                # Telegram delivered this update again (we crashed before it was confirmed):
+                # it was applied once already; a tap still gets its answer
+                if isinstance(event, CallbackQuery):
+                    with suppress(Exception):
+                        await event.answer()
+                return None
             data["uow"] = uow
             result = await handler(event, data)
             await uow.commit()
@@ -28,3 +40,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         if sender is not None:
             await sender.deliver()
         return result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

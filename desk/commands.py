@@ -23,6 +23,8 @@ class Grab:
 class Reassign:
     ticket_id: int
     to_agent_id: int | None = None  # None: show the roster to choose from
+    # the card's version the button was drawn for: a second tap finds it moved on
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +36,24 @@ class Dispatch:
     department: int | None = None
     worker_id: int | None = None
     minutes: int | None = None
+    # the card's version the button was drawn for: a second tap finds it moved on
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
     ticket_id: int
     step: int | None = None  # index into the policy's progress steps; None: show them
+    # the card's version the button was drawn for: a second tap finds it moved on
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Complete:
     ticket_id: int
     note: str | None = None  # None: ask for the note; "": complete without one
+    # the card's version the button was drawn for: a second tap finds it moved on
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +66,14 @@ class Escalate:
 class EscalateReason:
     ticket_id: int
     index: int
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Delay:
     ticket_id: int
     minutes: int
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,7 @@ class AddNote:
 @dataclass(frozen=True, slots=True)
 class ResendSurvey:
     ticket_id: int
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

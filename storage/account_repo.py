@@ -47,6 +47,14 @@ _NEW_CONV = sa.text(
     "INSERT INTO conversations (account_id, state, mode, updated_at) "
     "VALUES (:aid, :state, 'bot', :at)"
 ).bindparams(sa.bindparam("state", type_=JSONType), sa.bindparam("at", type_=UTCDateTime()))
+# One owner, one step at a time, across processes (PostgreSQL): the step's transaction holds an
+# advisory lock on the account's channel id until it commits. SQLite needs none: every
+# transaction there takes the file's write lock at BEGIN (storage/write_lock.py).
+_LOCK_OWNER = sa.text("SELECT pg_advisory_xact_lock(hashtext(:ch || ':' || :ext))")
+_LOCK_ACCOUNT = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext(channel || ':' || external_id)) FROM accounts "
+    "WHERE id = :aid"
+)
 _FIRST_TIME = sa.text(
     "INSERT INTO processed_updates (update_id, at) VALUES (:uid, :at) "
     "ON CONFLICT DO NOTHING RETURNING update_id"
@@ -91,8 +99,14 @@ class AccountRepo:
             sa.select(Account).where(Account.channel == channel, Account.external_id == external_id)
         )
 
-    async def conversation(self, account_id: int) -> Conversation | None:
-        """The stored conversation row, for the desk's side (takeover, release, surveys)."""
+    async def conversation(
+        self, account_id: int, *, for_update: bool = False
+    ) -> Conversation | None:
+        """The stored conversation row, for the desk's side (takeover, release, surveys). To
+        change it (`for_update`), it is read under the owner's lock, so it never interleaves with
+        the owner's own step in another process."""
+        if for_update and self.s.bind.dialect.name == "postgresql":
+            await self.s.execute(_LOCK_ACCOUNT, {"aid": account_id})
         return await self.s.get(Conversation, account_id)
 
     def save_state(self, conv: Conversation, state: dict[str, Any], now: datetime) -> None:
@@ -122,6 +136,8 @@ class AccountRepo:
                     found[0], found[1], found[2] or "", json.loads(found[4]) if found[4] else {}
                 )
         conn = await self.s.connection()
+        if conn.dialect.name == "postgresql":
+            await conn.execute(_LOCK_OWNER, {"ch": channel, "ext": external_id})
         row = (await conn.execute(_OPEN, {"ch": channel, "ext": external_id})).first()
         if row is None:
             acc = await self.get_or_create(channel, external_id, chat_id, display_name, now)

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from .write_lock import SQLITE_BUSY_MS, use_immediate_transactions
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -27,18 +29,26 @@ def make_engine(url: str, inline_sqlite: bool = True) -> AsyncEngine:
             from .sqlite_inline import inline_creator
 
             engine = create_async_engine(url, async_creator=inline_creator(path))
+            # on the loop's thread: a busy wait inside SQLite would freeze the bot, so it is
+            # tiny and the real waiting is asynchronous (storage/write_lock.py)
+            busy_ms = SQLITE_BUSY_MS
         else:
             engine = create_async_engine(url, connect_args={"timeout": 30})
+            busy_ms = 5000  # aiosqlite's own thread waits, not the loop
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # WAL: readers never wait on the writer
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cur.execute("PRAGMA journal_mode")
+            if (cur.fetchone() or ("",))[0].lower() != "wal":
+                # once per file (it stays WAL); asking needs no lock, switching does
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
 
+        use_immediate_transactions(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 

@@ -43,6 +43,15 @@ class HandoffRepo:
     async def handoff(self, handoff_id: int) -> Handoff | None:
         return await self.s.get(Handoff, handoff_id)
 
+    async def keep_long_text(
+        self, handoff_id: int, at: datetime, message_id: int | None, text: str
+    ) -> None:
+        """The full words of a message the group saw clipped."""
+        h = await self.handoff(handoff_id)
+        if h is not None:
+            entry = {"at": at.isoformat(), "message_id": message_id, "text": text}
+            h.long_texts = [*(h.long_texts or []), entry]  # a new list: the change is seen
+
     async def open_handoff(self, account_id: int) -> Handoff | None:
         return await self.s.scalar(
             sa.select(Handoff)

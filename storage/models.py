@@ -77,7 +77,11 @@ class Account(Base):
     """A channel account (a Telegram user, a console user, later WeCom...) mapped to a person."""
 
     __tablename__ = "accounts"
-    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id"),
+        # the sender asks which chats are unreachable (bot/outbox_sender.py)
+        sa.Index("ix_accounts_channel_chat", "channel", "chat_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(16))
     external_id: Mapped[str] = mapped_column(sa.String(64))
@@ -131,6 +135,8 @@ class Ticket(Base):
     owner_confirmed: Mapped[bool] = mapped_column(default=False)
     # SLA clock paused (waiting on the owner or on parts) since this instant
     sla_paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # bumped by every change the desk makes: buttons carry it, so a double tap applies once
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -179,13 +185,20 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the owner's words relayed to the group clipped (bot/desk/relay.py), here in full:
+    # [{"at": iso time, "message_id": n, "text": ...}]
+    long_texts: Mapped[list] = mapped_column(JSONType, default=list, server_default="[]")
 
 
 class OutboxMessage(Base):
     """A message to send after commit. Marked sent only once its channel accepted it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_pending", "state", "not_before"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "state", "not_before"),
+        # a group's last minute of sends, read back by the sender (bot/rate_limit.py)
+        sa.Index("ix_outbox_chat_sent", "chat_id", "sent_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # who receives it: the channel whose sender delivers the row, and the recipient as that
     # channel names it (a chat id on Telegram). No Python default: every writer says which.

@@ -38,9 +38,32 @@ _MARK_SENT = sa.text(
 ).bindparams(sa.bindparam("at", type_=UTCDateTime()))
 
 
+_ADD_SQL = (
+    "INSERT INTO outbox (channel, chat_id, method, payload, priority, state, attempts, "
+    "not_before, created_at, error, ticket_id, purpose, ref) "
+    "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, '', ?, ?, ?) RETURNING id"
+)
+_ADD = sa.insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+_UNREACHABLE_SQL = (
+    "SELECT DISTINCT chat_id FROM accounts WHERE channel = :ch AND unreachable AND chat_id IN :ids"
+)
+_UNREACHABLE = sa.text(_UNREACHABLE_SQL).bindparams(sa.bindparam("ids", expanding=True))
+_SENT_TIMES = (
+    sa.text(
+        "SELECT id, sent_at FROM outbox "
+        "WHERE chat_id = :chat AND channel = :ch AND sent_at > :since"
+    )
+    .bindparams(sa.bindparam("since", type_=UTCDateTime()))
+    .columns(sa.column("id", sa.Integer), sa.column("sent_at", UTCDateTime()))
+)
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession):
         self.s = session
+        # the rows written in this unit of work, in order: the handler that commits it wakes
+        # the sender for exactly these (bot/routers/owner.py)
+        self.added: list[int] = []
 
     async def add(
         self,
@@ -55,22 +78,50 @@ class OutboxRepo:
         purpose: str = "owner",
         ref: dict[str, Any] | None = None,
     ) -> int:
-        row = OutboxMessage(
-            channel=channel,
-            chat_id=str(chat_id),
-            method=method,
-            payload=payload,
-            priority=priority,
-            state="pending",
-            not_before=now,
-            created_at=now,
-            ticket_id=ticket_id,
-            purpose=purpose,
-            ref=ref or {},
-        )
-        self.s.add(row)
-        await self.s.flush()
-        return row.id
+        # every owner step writes its replies here: one plain INSERT, not an ORM flush (which
+        # cost more than the rest of the step, bench/dialogs.py)
+        raw = await inline_sqlite(self.s)
+        if raw is not None:
+            at = sqlite_time(now)
+            row_id = raw.execute(
+                _ADD_SQL,
+                (
+                    channel,
+                    str(chat_id),
+                    method,
+                    json.dumps(payload, ensure_ascii=False),
+                    priority,
+                    at,
+                    at,
+                    ticket_id,
+                    purpose,
+                    json.dumps(ref or {}, ensure_ascii=False),
+                ),
+            ).fetchone()[0]
+        else:
+            conn = await self.s.connection()
+            row_id = (
+                await conn.execute(
+                    _ADD,
+                    {
+                        "channel": channel,
+                        "chat_id": str(chat_id),
+                        "method": method,
+                        "payload": payload,
+                        "priority": priority,
+                        "state": "pending",
+                        "attempts": 0,
+                        "not_before": now,
+                        "created_at": now,
+                        "error": "",
+                        "ticket_id": ticket_id,
+                        "purpose": purpose,
+                        "ref": ref or {},
+                    },
+                )
+            ).scalar_one()
+        self.added.append(row_id)
+        return row_id
 
     async def claim(
         self,
@@ -98,7 +149,11 @@ class OutboxRepo:
         if ids is not None:
             cond = sa.and_(cond, t.c.id.in_(ids))
         if min_age is not None:
-            cond = sa.and_(cond, t.c.created_at <= now - min_age)
+            # a row held back once (not_before moved past its creation) is nobody's to send
+            # at once any more: it goes as soon as it is due
+            cond = sa.and_(
+                cond, sa.or_(t.c.created_at <= now - min_age, t.c.not_before > t.c.created_at)
+            )
         pick = sa.select(t.c.id).where(cond).order_by(t.c.priority, t.c.id).limit(limit)
         conn = await self.s.connection()
         if conn.dialect.name == "postgresql":
@@ -150,7 +205,7 @@ class OutboxRepo:
             if not ids:
                 return []
         if min_age is not None:
-            where += " AND created_at <= :old"
+            where += " AND (created_at <= :old OR not_before > created_at)"
             params["old"] = sqlite_time(now - min_age)
         cur = raw.execute(
             "UPDATE outbox SET state = 'sending', claimed_until = :lease, attempts = attempts + 1 "
@@ -205,12 +260,58 @@ class OutboxRepo:
             sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
         )
 
-    async def fail(self, row_id: int, error: str) -> None:
+    async def release(self, row_ids: Sequence[int], when: datetime, error: str = "") -> None:
+        """Claimed rows handed back untried (a 429 or a network error stopped the batch before
+        them): pending again from `when`, the lease cleared, the claim not counted, so they are
+        neither held for the lease nor brought nearer to failing."""
+        if not row_ids:
+            return
         await self.s.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
-            .values(state="failed", claimed_until=None, error=error[:500])
+            .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == "sending")
+            .values(
+                state="pending",
+                not_before=when,
+                claimed_until=None,
+                attempts=OutboxMessage.attempts - 1,
+                error=error[:500],
+            )
         )
+
+    async def fail(self, row_id: int, error: str, *, tried: bool = True) -> None:
+        """Set aside for good; `tried=False`: no request was made for it (its claim not
+        counted)."""
+        values: dict[str, Any] = {"state": "failed", "claimed_until": None, "error": error[:500]}
+        if not tried:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self.s.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+        )
+
+    async def unreachable_chats(self, channel: str, chat_ids: Sequence[str]) -> set[str]:
+        """Which of these chats belong to an account the channel refused for good (a 403):
+        nothing more is sent there until the owner writes again."""
+        if not chat_ids:
+            return set()
+        raw = await inline_sqlite(self.s)
+        if raw is not None:
+            marks = ",".join("?" * len(chat_ids))
+            cur = raw.execute(
+                _UNREACHABLE_SQL.replace(":ch", "?").replace(":ids", f"({marks})"),
+                (channel, *chat_ids),
+            )
+            return {r[0] for r in cur.fetchall()}
+        conn = await self.s.connection()
+        res = await conn.execute(_UNREACHABLE, {"ch": channel, "ids": list(chat_ids)})
+        return {r[0] for r in res}
+
+    async def sent_times(
+        self, channel: str, chat_id: str, since: datetime
+    ) -> list[tuple[int, datetime]]:
+        """The rows sent into a chat after `since`, by any sender (a group's minute)."""
+        conn = await self.s.connection()
+        res = await conn.execute(_SENT_TIMES, {"chat": str(chat_id), "ch": channel, "since": since})
+        return [(r.id, r.sent_at) for r in res]
 
     async def pending_count(self) -> int:
         return int(

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
+from bot.acked_polling import AckedPolling
 from bot.factory import build_app, build_bot, build_dispatcher
 from bot.paths import SAMPLE_OWNERS
 from bot.settings import Settings
@@ -44,14 +45,15 @@ async def start_bot(url: str, api: FakeBotAPI, clock) -> Harness:
     app = build_app(settings, clock=clock)
     bot = build_bot(settings)
     dp, sender = build_dispatcher(app, bot, chat_burst=1000)
-    task = asyncio.create_task(
-        dp.start_polling(bot, handle_as_tasks=False, polling_timeout=1, handle_signals=False)
-    )
-    return Harness(api, app, bot, dp, sender, task)
+    # the production loop: an update is confirmed only after its commit
+    h = Harness(api, app, bot, dp, sender, None)
+    h.polling = AckedPolling(dp, bot, polling_timeout=1)
+    h.task = asyncio.create_task(h.polling.run())
+    return h
 
 
 async def stop_bot(h: Harness) -> None:
-    await h.dp.stop_polling()
+    await h.polling.stop()
     await asyncio.wait_for(h.task, 10)
     await h.bot.session.close()
     await h.app.db.dispose()

@@ -1,7 +1,9 @@
 """A small fake Telegram Bot API server over real HTTP, and users that talk to the bot through it.
 
-The bot polls getUpdates with handle_as_tasks=False, so a getUpdates whose offset passes an
-update's id means that update was fully handled: tests wait on that, never on a timer."""
+Like Telegram, it keeps every update until a getUpdates asks for an offset above it, and hands
+unconfirmed updates out again to the next getUpdates (after a restart too). The bot confirms an
+update only after its step has committed (bot/acked_polling.py), so a getUpdates whose offset
+passes an update's id means that update was fully handled: tests wait on that, never on a timer."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ class FakeBotAPI:
         self.token = token
         self.updates: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.offset = 0
+        self.offset = 0  # every update below it is confirmed, and gone
+        self.polls = 0  # getUpdates requests answered
         self._ids = itertools.count(1)
         self._msg_ids = itertools.count(100)
         self._changed = asyncio.Condition()
@@ -93,19 +96,35 @@ class FakeBotAPI:
         return web.json_response({"ok": True, "result": True})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset", 0) or 0)
         timeout = min(float(params.get("timeout", 0) or 0), 0.5)
+        limit = int(params.get("limit", 100) or 100)
+        self.polls += 1
         async with self._changed:
-            self.offset = max(self.offset, offset)
+            # an offset confirms what is below it; without one, the unconfirmed updates come
+            # again, as Telegram does after a restart
+            self.offset = max(self.offset, int(params.get("offset", 0) or 0))
             self._changed.notify_all()
-            pending = [u for u in self.updates if u["update_id"] >= offset]
+            pending = [u for u in self.updates if u["update_id"] >= self.offset]
             if not pending and timeout:
                 try:
                     await asyncio.wait_for(self._changed.wait(), timeout)
                 except TimeoutError:
                     pass
-                pending = [u for u in self.updates if u["update_id"] >= offset]
-            return pending
+                pending = [u for u in self.updates if u["update_id"] >= self.offset]
+            return pending[:limit]
+
+    async def queue(self, update: dict[str, Any]) -> int:
+        """Queue an update without waiting for it to be handled; its id."""
+        update_id = next(self._ids)
+        async with self._changed:
+            self.updates.append({"update_id": update_id, **update})
+            self._changed.notify_all()
+        return update_id
+
+    async def confirmed(self, update_id: int, timeout: float = 10) -> None:
+        """Wait until a getUpdates has confirmed the update (the bot finished it)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.offset > update_id), timeout)
 
     async def push(self, update: dict[str, Any], *, times: int = 1) -> int:
         """Queue an update (`times` > 1: the same update delivered again) and wait until the bot

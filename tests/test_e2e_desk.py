@@ -285,3 +285,40 @@ async def test_buttons_posted_before_the_upgrade_still_work(env):
     assert not lin.callback_answers()[-1].get("show_alert")
     assert (await ticket(env)).status == "in_progress"
     assert "已联系业主" in texts(owner.new_messages())
+
+
+async def _progress_events(env) -> list[str]:
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        return [
+            e.note
+            for e in await uow.session.scalars(
+                sa.select(TicketEvent).where(TicketEvent.action == "progress")
+            )
+        ]
+
+
+async def test_a_tap_delivered_ten_times_or_tapped_twice_applies_once(env):
+    """Issue 10, finding 5: a 进度 tap redelivered 10 times made 10 events and 10 messages."""
+    await roster(env)
+    owner = await owner_with_repair(env)
+    lin = group_user(env, LIN, "小林")
+    await lin.tap(data_prefix="d:take:")
+    await lin.tap(data_prefix="d:prog:")
+    owner.new_messages()
+    await lin.press("已联系业主", times=10)  # one update, delivered ten times
+    assert await _progress_events(env) == ["已联系业主"]
+    assert texts(owner.new_messages()).count("已联系业主") == 1
+    # a double tap: two updates on the same picker; the second finds the card moved on
+    await lin.tap(data_prefix="d:prog:")
+    departed = [
+        b["callback_data"]
+        for m in env.api.sent_to(AGENTS)
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+        if b["text"] == "维修人员已出发"
+    ][-1]
+    await lin.press("x", data=departed)
+    await lin.press("x", data=departed)
+    assert await _progress_events(env) == ["已联系业主", "维修人员已出发"]
+    answer = lin.callback_answers()[-1]
+    assert answer.get("show_alert") and "过期" in answer["text"]

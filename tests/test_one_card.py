@@ -38,7 +38,7 @@ class Chat:
             inbound=inbound,
             use_outbox=self.use_outbox,
         )
-        for p in self.last.direct:
+        for p in self.last.direct or await _queued(self.app, self.last.outbox_ids):
             keyboard = (p.get("reply_markup") or {}).get("inline_keyboard")
             if keyboard:
                 # the dialog's buttons carry "o:<nonce>:<index>"; the engine takes the token
@@ -62,6 +62,15 @@ class Chat:
             if any(label in lb for lb in self.buttons):
                 await self.press(label)
         return await self.press("确认")
+
+
+async def _queued(app: App, ids: list[int]) -> list[dict]:
+    """The step's replies as the outbox holds them (every reply is queued, then sent)."""
+    async with UnitOfWork(app.sessionmaker) as uow:
+        rows = await uow.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        )
+        return [r.payload for r in rows]
 
 
 async def _app(url: str) -> App:

@@ -107,7 +107,15 @@ class FakeChannelOwner:
             display_name="王芳",
             inbound=inbound,
         )
-        for p in outcome.direct:  # rendered by the fake channel's renderer too
+        # every reply is queued, rendered by the fake channel's renderer; read as queued
+        async with UnitOfWork(self.app.sessionmaker) as uow:
+            rows = await uow.session.scalars(
+                sa.select(OutboxMessage)
+                .where(OutboxMessage.id.in_(outcome.outbox_ids))
+                .order_by(OutboxMessage.id)
+            )
+            payloads = [r.payload for r in rows]
+        for p in payloads:
             if p["menu"]:
                 self.menu = dict(p["menu"])
         return outcome

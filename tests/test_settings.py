@@ -112,3 +112,29 @@ def test_the_start_names_a_policy_typo_in_one_line(clean_env, monkeypatch, capsy
     assert main(["agents", "list"]) == 2
     line = _one_line(capsys.readouterr().err)
     assert "desk.grab_urgnet" in line and str(policy) in line
+
+
+def test_webhook_mode_needs_an_address_and_a_secret_of_telegrams_shape():
+    s = Settings.load({}, dotenv=None)
+    assert not s.webhook_mode and (s.web_host, s.web_port) == ("0.0.0.0", 8080)
+    url = "https://bot.example.com/telegram/webhook"
+    secret = "A-z_09" * 40  # 240 characters
+    s = Settings.load(
+        {"WEBHOOK_URL": url, "WEBHOOK_SECRET": secret, "WEB_PORT": "8443"}, dotenv=None
+    )
+    assert s.webhook_mode and s.webhook_secret.get_secret_value() == secret and s.web_port == 8443
+    assert secret not in repr(s)
+    refused = [
+        ({"WEBHOOK_URL": url}, "WEBHOOK_SECRET"),  # nobody could prove to be Telegram
+        ({"WEBHOOK_SECRET": "abc"}, "WEBHOOK_SECRET"),  # a secret for no webhook
+        ({"WEBHOOK_URL": url, "WEBHOOK_SECRET": "with space"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": url, "WEBHOOK_SECRET": "x" * 257}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": url, "WEBHOOK_SECRET": "密钥"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "bot.example.com", "WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL"),
+        ({"WEB_PORT": "70000"}, "WEB_PORT"),
+    ]
+    for env, name in refused:
+        with pytest.raises(SettingsError) as caught:
+            Settings.load(env, dotenv=None)
+        assert str(caught.value).startswith(f"{name}: "), env
+        assert "with space" not in str(caught.value)  # the input is never echoed

@@ -12,8 +12,24 @@ from storage.models import Ticket
 from storage.uow import UnitOfWork
 
 from . import cards
-from .buttons import worded
+from .buttons import stamped, worded
 from .context import PRIORITY_PROMPT, PRIORITY_RELAY, Desk
+
+# effects that change the ticket itself (messages and follow-ups alone do not)
+TICKET_CHANGES = (
+    fx.Moved,
+    fx.Noted,
+    fx.HandlerSet,
+    fx.MarkedEscalated,
+    fx.MarkedCompleted,
+    fx.MarkedOwnerConfirmed,
+    fx.ArrivalPromised,
+    fx.SlaPaused,
+    fx.SlaResumed,
+    fx.WorkOrdered,
+    fx.Reopened,
+    fx.FollowUpScheduled,
+)
 
 
 def history_note(desk: Desk, e: fx.Moved) -> str:
@@ -29,6 +45,11 @@ def history_note(desk: Desk, e: fx.Moved) -> str:
 async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any]) -> None:
     """Carry out a decision's effects, in order, on ticket `t` (None: effects need none)."""
     now = desk.clock.now()
+    if t is not None and any(isinstance(e, TICKET_CHANGES) for e in effects):
+        t.version = (t.version or 0) + 1  # buttons drawn before this change are now stale
+        if not any(isinstance(e, fx.CardChanged) for e in effects):
+            # the card's own buttons must carry the new version too
+            effects = [*effects, fx.CardChanged()]
     for e in effects:
         match e:
             case fx.Moved():
@@ -92,7 +113,7 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                     e.account_id if e.account_id is not None else t.reporter_account_id,
                     e.template,
                     worded(desk, e.context),
-                    buttons=e.buttons,
+                    buttons=stamped(e.buttons, t),
                     ticket_id=t.id if (t is not None and e.about_ticket) else None,
                 )
             case fx.ToAgents():
@@ -100,7 +121,7 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                     uow,
                     e.template,
                     worded(desk, e.context),
-                    buttons=e.buttons,
+                    buttons=stamped(e.buttons, t),
                     purpose="prompt" if e.prompt else "alert",
                     priority=PRIORITY_RELAY if e.relay else PRIORITY_PROMPT,
                     ref=_prompt_ref(t, e.prompt) if e.prompt else None,

@@ -5,11 +5,20 @@ the roster before anything happens (desk/casework.py)."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field, model_validator
 
 from desk import commands as c
+from dialogs.flows.survey import parse_tap
+
+# The data comes back from the client and anyone can send any: a number no INTEGER column holds
+# (or a negative one) fails here, the filter does not match, and the tap is answered as stale
+# instead of raising in the database (PostgreSQL: out of int32 range; SQLite: overflow).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Number = Annotated[int, Field(ge=0, le=MAX_ID)]  # an index, minutes, a card's version
 
 
 class TicketAction(str, Enum):
@@ -40,61 +49,71 @@ TICKET_COMMANDS = {
 
 class TicketCb(CallbackData, prefix="d"):
     action: TicketAction
-    ticket_id: int
+    ticket_id: Id
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return TICKET_COMMANDS[self.action](self.ticket_id)
+        cls = TICKET_COMMANDS[self.action]
+        if self.v is not None and "version" in cls.__dataclass_fields__:
+            return cls(self.ticket_id, version=self.v)
+        return cls(self.ticket_id)
 
 
 class DispatchCb(CallbackData, prefix="dispatch"):
-    ticket_id: int
-    department: int
-    worker_id: int | None = None
-    minutes: int | None = None
+    ticket_id: Id
+    department: Number
+    worker_id: Number | None = None  # 0: the department, no one named
+    minutes: Number | None = None
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.Dispatch(self.ticket_id, self.department, self.worker_id, self.minutes)
+        return c.Dispatch(self.ticket_id, self.department, self.worker_id, self.minutes, self.v)
 
 
 class ProgressCb(CallbackData, prefix="progress"):
-    ticket_id: int
-    step: int
+    ticket_id: Id
+    step: Number
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.Progress(self.ticket_id, self.step)
+        return c.Progress(self.ticket_id, self.step, self.v)
 
 
 class CompleteNowCb(CallbackData, prefix="complete"):
     """完成 without a note (the prompt's button)."""
 
-    ticket_id: int
+    ticket_id: Id
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.Complete(self.ticket_id, "")
+        return c.Complete(self.ticket_id, "", self.v)
 
 
 class DelayCb(CallbackData, prefix="delay"):
-    ticket_id: int
-    minutes: int
+    ticket_id: Id
+    minutes: Number
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.Delay(self.ticket_id, self.minutes)
+        return c.Delay(self.ticket_id, self.minutes, self.v)
 
 
 class ReassignCb(CallbackData, prefix="reassign"):
-    ticket_id: int
-    agent_id: int
+    ticket_id: Id
+    agent_id: Id
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.Reassign(self.ticket_id, self.agent_id)
+        return c.Reassign(self.ticket_id, self.agent_id, self.v)
 
 
 class EscalateCb(CallbackData, prefix="escalate"):
-    ticket_id: int
-    reason: int
+    ticket_id: Id
+    reason: Number
+    v: Number | None = None  # the card's version
 
     def command(self) -> Any:
-        return c.EscalateReason(self.ticket_id, self.reason)
+        return c.EscalateReason(self.ticket_id, self.reason, self.v)
 
 
 class HandoffAction(str, Enum):
@@ -104,7 +123,7 @@ class HandoffAction(str, Enum):
 
 class HandoffCb(CallbackData, prefix="handoff"):
     action: HandoffAction
-    handoff_id: int
+    handoff_id: Id
 
     def command(self) -> Any:
         if self.action is HandoffAction.claim:
@@ -113,7 +132,7 @@ class HandoffCb(CallbackData, prefix="handoff"):
 
 
 class CallbackTaskCb(CallbackData, prefix="callback"):
-    task_id: int
+    task_id: Id
 
     def command(self) -> Any:
         return c.OpenCallback(self.task_id)
@@ -128,7 +147,7 @@ class OwnerAnswerCb(CallbackData, prefix="o"):
     """已解决 / 还有问题 under the completion message, in the owner's chat."""
 
     answer: OwnerAnswer
-    ticket_id: int
+    ticket_id: Id
 
     def command(self) -> Any:
         return c.OwnerAnswer(self.ticket_id, self.answer is OwnerAnswer.solved)
@@ -137,9 +156,16 @@ class OwnerAnswerCb(CallbackData, prefix="o"):
 class SurveyAnswerCb(CallbackData, prefix="s"):
     """A tap on a 回访 question (the survey flow's own token: s:<survey>:<question>:<value>)."""
 
-    survey_id: int
+    survey_id: Id
     question: str
     value: str
+
+    @model_validator(mode="after")
+    def _known(self) -> SurveyAnswerCb:
+        # the flow's parser knows the questions and their answers: one place decides
+        if parse_tap(f"{self.__prefix__}:{self.survey_id}:{self.question}:{self.value}") is None:
+            raise ValueError("not a survey answer")
+        return self
 
 
 # the group's taps, in the order the router tries them
@@ -159,18 +185,20 @@ DESK_CALLBACKS: tuple[type[CallbackData], ...] = (
 def pack(command: Any) -> str:
     """The callback data for a command a button stands for."""
     match command:
-        case c.Dispatch(ticket_id=t, department=d, worker_id=w, minutes=m) if d is not None:
-            return DispatchCb(ticket_id=t, department=d, worker_id=w, minutes=m).pack()
-        case c.Progress(ticket_id=t, step=s) if s is not None:
-            return ProgressCb(ticket_id=t, step=s).pack()
-        case c.Reassign(ticket_id=t, to_agent_id=a) if a is not None:
-            return ReassignCb(ticket_id=t, agent_id=a).pack()
-        case c.Complete(ticket_id=t, note=""):
-            return CompleteNowCb(ticket_id=t).pack()
-        case c.Delay(ticket_id=t, minutes=m):
-            return DelayCb(ticket_id=t, minutes=m).pack()
-        case c.EscalateReason(ticket_id=t, index=i):
-            return EscalateCb(ticket_id=t, reason=i).pack()
+        case c.Dispatch(ticket_id=t, department=d, worker_id=w, minutes=m, version=v) if (
+            d is not None
+        ):
+            return DispatchCb(ticket_id=t, department=d, worker_id=w, minutes=m, v=v).pack()
+        case c.Progress(ticket_id=t, step=s, version=v) if s is not None:
+            return ProgressCb(ticket_id=t, step=s, v=v).pack()
+        case c.Reassign(ticket_id=t, to_agent_id=a, version=v) if a is not None:
+            return ReassignCb(ticket_id=t, agent_id=a, v=v).pack()
+        case c.Complete(ticket_id=t, note="", version=v):
+            return CompleteNowCb(ticket_id=t, v=v).pack()
+        case c.Delay(ticket_id=t, minutes=m, version=v):
+            return DelayCb(ticket_id=t, minutes=m, v=v).pack()
+        case c.EscalateReason(ticket_id=t, index=i, version=v):
+            return EscalateCb(ticket_id=t, reason=i, v=v).pack()
         case c.ClaimHandoff(handoff_id=h):
             return HandoffCb(action=HandoffAction.claim, handoff_id=h).pack()
         case c.ReleaseHandoff(handoff_id=h):
@@ -182,5 +210,18 @@ def pack(command: Any) -> str:
             return OwnerAnswerCb(answer=answer, ticket_id=t).pack()
     for action, cls in TICKET_COMMANDS.items():
         if type(command) is cls:
-            return TicketCb(action=action, ticket_id=command.ticket_id).pack()
+            v = getattr(command, "version", None)
+            return TicketCb(action=action, ticket_id=command.ticket_id, v=v).pack()
     raise ValueError(f"no button for {command!r}")
+
+
+def _lenient_unpack(cls, value: str):
+    """Data drawn before buttons carried the card's version (d:take:<id>) still unpacks: the
+    missing version is simply not checked."""
+    if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+        value += cls.__separator__
+    return CallbackData.unpack.__func__(cls, value)
+
+
+for _cb in (TicketCb, DispatchCb, ProgressCb, CompleteNowCb, DelayCb, ReassignCb, EscalateCb):
+    _cb.unpack = classmethod(_lenient_unpack)

@@ -13,6 +13,7 @@ from storage.models import Ticket
 from storage.uow import UnitOfWork
 
 from ..outbound import Card
+from .buttons import stamped
 from .context import PRIORITY_CARD, PRIORITY_CARD_EDIT, Desk
 
 
@@ -28,7 +29,7 @@ def card_buttons(desk: Desk, t: Ticket) -> tuple[tuple[Button, ...], ...]:
         urgent=t.urgent,
         reporter_account_id=t.reporter_account_id,
     )
-    return buttons_for(case, desk.policy)
+    return stamped(buttons_for(case, desk.policy), t)
 
 
 async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]:

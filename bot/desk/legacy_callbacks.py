@@ -12,6 +12,8 @@ from aiogram.types import CallbackQuery
 
 from desk import commands as c
 
+from .callbacks import MAX_ID
+
 # old code → (how many numbers follow, the command they stand for)
 OLD_CODES: dict[str, tuple[int, Callable[..., Any]]] = {
     "rsn": (2, lambda t, a: c.Reassign(t, a)),
@@ -35,9 +37,11 @@ def old_command(data: str) -> Any | None:
     if len(parts) < 3 or parts[0] != "d" or parts[1] not in OLD_CODES:
         return None
     arity, build = OLD_CODES[parts[1]]
-    try:
-        numbers = [int(p) for p in parts[2:]]
-    except ValueError:
+    # digits only, and what an INTEGER column holds: anything else is answered as stale
+    if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts[2:]):
+        return None
+    numbers = [int(p) for p in parts[2:]]
+    if any(n > MAX_ID for n in numbers):
         return None
     if parts[1] == "rsn" and len(numbers) == 1:
         return c.Reassign(numbers[0])  # the roster was not chosen yet

@@ -17,6 +17,9 @@ from ..outbound import Copy, Recipient
 from ..owner_events import raise_event
 from .context import PRIORITY_OWNER, PRIORITY_RELAY, Desk
 
+# characters of an owner's message shown in the group's header; the rest is on the handoff
+RELAY_TEXT_LIMIT = 1000
+
 
 async def start_human(
     desk: Desk,
@@ -95,7 +98,19 @@ async def relay_owner_message(
     desk: Desk, uow: UnitOfWork, owner_chat_id: str, account_id: int, data: dict[str, Any]
 ) -> None:
     """Owner → group: a tagged header (reply to it to answer), and the message itself copied
-    whole when it is not plain text. Relayed messages go first in the group's queue."""
+    whole when it is not plain text. Relayed messages go first in the group's queue. Long words
+    are shown clipped (one message, not pages of them ahead of every card) and kept in full on
+    the handoff, which names the ticket when there is one."""
+    text = data.get("text") or ""
+    if len(text) > RELAY_TEXT_LIMIT:
+        data = {**data, "text": text[:RELAY_TEXT_LIMIT].rstrip() + "…"}
+        handoff_id = data.get("handoff_id")
+        if handoff_id is None:
+            open_one = await uow.handoffs.open_handoff(account_id)
+            handoff_id = open_one.id if open_one else None
+        if handoff_id is not None:
+            now = desk.clock.now()
+            await uow.handoffs.keep_long_text(handoff_id, now, data.get("message_id"), text)
     if not desk.agent_chat_id:
         return
     ref = {"account_id": account_id, "handoff_id": data.get("handoff_id")}

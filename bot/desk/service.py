@@ -101,6 +101,9 @@ async def run(desk: Desk, uow: UnitOfWork, actor: Actor, command: Any) -> None:
             await apply(desk, uow, t, effects)
         case _:
             t = await _ticket(uow, command.ticket_id)
+            drawn_for = getattr(command, "version", None)
+            if drawn_for is not None and drawn_for != (t.version or 0):
+                raise Refusal("stale")  # a second tap: the card has moved on since
             effects = handle(
                 command, actor, await case_of(uow, t), await staff_of(uow), rules(desk)
             )

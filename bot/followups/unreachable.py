@@ -1,6 +1,7 @@
 """A channel refusing an owner for good (Telegram: 403, blocked or deactivated): one try, the
 owner marked unreachable, the handler told; a survey that cannot reach them becomes a phone 回访
-task (desk/surveys.py decides)."""
+task (desk/surveys.py decides). Nothing more is sent to that chat (bot/outbox_sender.py) until
+the owner writes again: any update from the account clears the mark (`owner_wrote`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from desk import surveys
 from dialogs.state import profile_of
 from storage.models import Account
+from storage.sql_helpers import inline_sqlite
 from storage.uow import UnitOfWork
 
 from ..desk.apply import apply
@@ -37,3 +39,18 @@ async def owner_blocked(desk: Desk, uow: UnitOfWork, row) -> None:
         rules(desk),
     )
     await apply(desk, uow, ticket, effects)
+
+
+# every owner step runs it: one statement, prepared once, that changes nothing for an account
+# that was never refused
+_REACHABLE_SQL = "UPDATE accounts SET unreachable = false WHERE id = :aid AND unreachable"
+_REACHABLE = sa.text(_REACHABLE_SQL)
+
+
+async def owner_wrote(uow: UnitOfWork, account_id: int) -> None:
+    """An update from the owner (a message, a tap): they unblocked the bot, so the chat is open."""
+    raw = await inline_sqlite(uow.session)
+    if raw is not None:
+        raw.execute(_REACHABLE_SQL.replace(":aid", "?"), (account_id,))
+        return
+    await uow.session.execute(_REACHABLE, {"aid": account_id})

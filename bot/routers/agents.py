@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
+from dialogs.clean_text import clean_text
 from storage.uow import UnitOfWork
 
 from ..desk import relay, service
@@ -59,7 +60,8 @@ async def on_group_message(message: Message, desk: Desk, uow: UnitOfWork) -> Non
     row = await uow.outbox.sent_in_chat(TELEGRAM, str(message.chat.id), replied.message_id)
     if row is None:
         return
-    text = message.text or message.caption or ""
+    # words from outside, as they may be stored (NUL breaks every write on PostgreSQL)
+    text = clean_text(message.text or message.caption)
     if row.purpose in ("relay", "handoff"):
         account_id = row.ref.get("account_id")
         h = await uow.handoffs.open_handoff(account_id) if account_id else None

@@ -1,18 +1,20 @@
-"""Owners in private chats: map each update to an inbound event, run the step, commit, send."""
+"""Owners in private chats: map each update to an inbound event, run the step, commit, then
+wake the outbox sender for the rows the step queued (every reply goes through the outbox)."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message, Update
 
+from dialogs.clean_text import clean_text
 from dialogs.events import Inbound
 from dialogs.state import profile_of
 from dialogs.texts import Texts
 from storage.uow import UnitOfWork
 
-from ..conversation import ConversationService
+from ..conversation import ConversationService, Outcome
 from ..desk import service
 from ..desk.callbacks import OwnerAnswerCb, SurveyAnswerCb
 from ..followups import survey
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 def to_inbound(message: Message) -> Inbound:
     ev = _to_inbound(message)
     ev.message_id = message.message_id
+    # words from outside, as they may be stored (NUL breaks every write on PostgreSQL)
+    ev.text, ev.phone = clean_text(ev.text), clean_text(ev.phone)
     return ev
 
 
@@ -57,14 +61,15 @@ def _to_inbound(message: Message) -> Inbound:
     return Inbound("other")
 
 
-async def _send_all(bot: Bot, chat_id: int, payloads: list[dict]) -> None:
-    for p in payloads:
-        await bot.send_message(chat_id=chat_id, **p)
+async def _deliver(sender: OutboxSender, outcome: Outcome) -> None:
+    if outcome.row_ids:
+        # at once, and only this step's rows: the owner's reply first (priority), then the
+        # agents' side; anything else due is the background job's (bot/jobs.py)
+        await sender.deliver(ids=outcome.row_ids)
 
 
 async def on_message(
     message: Message,
-    bot: Bot,
     event_update: Update,
     conversations: ConversationService,
     sender: OutboxSender,
@@ -76,14 +81,11 @@ async def on_message(
         channel="telegram",
         external_id=str(user.id),
         chat_id=str(message.chat.id),
-        display_name=user.full_name,
+        display_name=clean_text(user.full_name),
         inbound=to_inbound(message),
         update_id=event_update.update_id,
     )
-    await _send_all(bot, message.chat.id, outcome.direct)
-    if outcome.outbox_ids or outcome.desk_rows:
-        # one pass: the owner's rows go first (priority), then the agents' side
-        await sender.deliver()
+    await _deliver(sender, outcome)
 
 
 async def on_owner_answer(
@@ -94,6 +96,7 @@ async def on_owner_answer(
     if acc is None:
         alert = desk.texts.render("owner_action_stale")
     else:
+        acc.unreachable = False  # the owner tapped: the chat is open again
         conv = await uow.accounts.conversation(acc.id)
         owner_id = profile_of(conv.state if conv else None).owner_id
         alert = await service.owner_tap(desk, uow, acc.id, owner_id, callback_data.command())
@@ -112,6 +115,7 @@ async def on_survey_answer(
     if acc is None:
         alert = desk.texts.render("owner_action_stale")
     else:
+        acc.unreachable = False  # the owner tapped: the chat is open again
         alert = await survey.handle_tap(desk, uow, acc.id, callback_data.pack())
     if alert:
         await query.answer(alert, show_alert=True)
@@ -121,7 +125,6 @@ async def on_survey_answer(
 
 async def on_callback(
     query: CallbackQuery,
-    bot: Bot,
     event_update: Update,
     texts: Texts,
     conversations: ConversationService,
@@ -134,7 +137,7 @@ async def on_callback(
         channel="telegram",
         external_id=str(query.from_user.id),
         chat_id=str(query.message.chat.id) if query.message else str(query.from_user.id),
-        display_name=query.from_user.full_name,
+        display_name=clean_text(query.from_user.full_name),
         inbound=Inbound("choice", token=token),
         update_id=event_update.update_id,
     )
@@ -145,11 +148,7 @@ async def on_callback(
         await query.answer(texts.render(outcome.result.alert), show_alert=True)
     else:
         await query.answer()
-    chat_id = query.message.chat.id if query.message else query.from_user.id
-    await _send_all(bot, chat_id, outcome.direct)
-    if outcome.outbox_ids or outcome.desk_rows:
-        # one pass: the owner's rows go first (priority), then the agents' side
-        await sender.deliver()
+    await _deliver(sender, outcome)
 
 
 def make_router() -> Router:

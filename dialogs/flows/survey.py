@@ -23,6 +23,10 @@ ORDER = ("overall", "speed", "attitude", "solved", "comment")
 IDLE_FLOWS = ("menu", "start")
 COMMENT_LIMIT = 2000
 TAP_PREFIX = "s"
+MAX_ID = 2**31 - 1  # what an INTEGER column holds
+SCORES = ("1", "2", "3", "4", "5")
+# each question's answers, as its buttons carry them
+ANSWERS = {**dict.fromkeys(SCORE_STEPS, SCORES), "solved": ("0", "1"), "comment": ("skip",)}
 
 
 def tap_token(survey: SurveyView, value: str) -> str:
@@ -30,12 +34,17 @@ def tap_token(survey: SurveyView, value: str) -> str:
 
 
 def parse_tap(token: str) -> SurveyTap | None:
-    """s:<survey>:<step>:<value>, or None when it is not one (forged or mangled)."""
+    """s:<survey>:<step>:<value>, or None when it is not one (forged or mangled): a survey id an
+    INTEGER column can hold, a known question and one of its answers."""
     try:
         prefix, sid, question, value = token.split(":", 3)
-        return SurveyTap(int(sid), question, value) if prefix == TAP_PREFIX else None
     except (ValueError, AttributeError):
         return None
+    if prefix != TAP_PREFIX or not sid.isascii() or not sid.isdigit() or len(sid) > 10:
+        return None
+    if not 1 <= int(sid) <= MAX_ID or value not in ANSWERS.get(question, ()):
+        return None
+    return SurveyTap(int(sid), question, value)
 
 
 def mood(sv: SurveyView, angry_words: list[str]) -> str:
@@ -70,7 +79,7 @@ async def on_survey_answer(s: Session, ev: Inbound) -> None:
         s.alert = "survey_stale"
         return
     if tap.step in SCORE_STEPS:
-        if tap.value not in ("1", "2", "3", "4", "5"):
+        if tap.value not in SCORES:
             s.alert = "survey_stale"
             return
         setattr(sv, tap.step, int(tap.value))
