@@ -27,6 +27,7 @@ from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
 
 from desk.commands import Take
 from dialogs.clock import Clock
+from storage.sent_marks import SentMarks
 from storage.uow import UnitOfWork
 
 from .desk.callbacks import pack
@@ -47,6 +48,10 @@ MAX_ATTEMPTS = 8
 # 401: the token was revoked or replaced while running; nothing can be sent with it, so the
 # sender waits this long before trying again (a restart with a good token sends at once)
 UNAUTHORIZED_PAUSE = timedelta(seconds=60)
+# one request's longest wait; with SEND_MARGIN it keeps every send inside its row's lease
+# (storage/outbox.py LEASE), so no other sender ever takes a row that is still on its way
+SEND_TIMEOUT = 10
+SEND_MARGIN = timedelta(seconds=SEND_TIMEOUT + 5)
 
 
 class OutboxSender:
@@ -68,19 +73,24 @@ class OutboxSender:
         limits: Limits | None = None,
     ):
         self.sessionmaker = sessionmaker
+        self.marks = SentMarks(sessionmaker)
         self.bot = bot
         self.clock = clock
         self.group_chat_id = str(group_chat_id or "")
         self.texts = texts
         # Telegram's limits: shared by every process through Redis when the factory passes
         # them, else this process's own (the group's minute read back from the outbox)
-        self.limits: Limits = limits or LocalLimits(
+        own = LocalLimits(
             self._group_sent_times,
             rate=rate,
             chat_rate=chat_rate,
             chat_burst=chat_burst,
             rate_clock=rate_clock,
         )
+        self.limits: Limits = limits or own
+        if getattr(self.limits, "fallback", False) is None:
+            # Redis down: this process's own limits keep the sending going
+            self.limits.fallback = own
         self.group_limit = getattr(self.limits, "group_window", None)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
         self._held_until = None  # 401: this process's token was refused
@@ -122,6 +132,26 @@ class OutboxSender:
                     return sent
             if stopped or (deferred and ids is not None):
                 return sent
+
+    async def deliver_claimed(self, rows: list, reachable: frozenset[str] = frozenset()) -> int:
+        """Send rows a step wrote already claimed (OutboxRepo.born_claimed), right after its
+        commit: no transaction to claim them. `reachable`: chats known open (the owner who
+        just wrote); any other owner's chat is checked for a 403 first."""
+        rows = sorted(
+            (r for r in rows if r.channel == self.channel), key=lambda r: (r.priority, r.id)
+        )
+        if not rows:
+            return 0
+        until = await self._stopped(self.clock.now())
+        if until is not None:
+            await self._release(rows, until, "paused by 429")
+            return 0
+        if any(r.chat_id not in reachable and r.chat_id != self.group_chat_id for r in rows):
+            async with UnitOfWork(self.sessionmaker) as uow:
+                rows = await self._set_aside_unreachable(uow, rows)
+                await uow.commit()
+        n, _, _ = await self._send_batch(rows)
+        return n
 
     async def _set_aside_unreachable(self, uow: UnitOfWork, rows: list) -> list:
         """Rows for a chat whose owner refused the bot (a 403) are set aside without a request;
@@ -172,10 +202,17 @@ class OutboxSender:
                         await self._defer(row, free_at, "group limit", fold=row.purpose == "card")
                         deferred = True
                         continue
-                until = await self._stopped(self.clock.now())
+                now = self.clock.now()
+                until = await self._stopped(now)
                 if until is not None:
                     # a 429 seen meanwhile (here or in another process): nothing more goes out
                     await self._release(rows[i:], until, "paused by 429")
+                    return sent, True, deferred
+                lease = getattr(row, "lease_until", None)
+                if lease is not None and now > lease - SEND_MARGIN:
+                    # the batch was held up (limits, slow requests): what is left goes back
+                    # rather than be sent after another sender may have taken it
+                    await self._release(rows[i:], now, "lease running out")
                     return sent, True, deferred
                 outcome = await self._send_one(row)
                 if await self._settle(row, outcome, rows[i + 1 :]):
@@ -214,16 +251,15 @@ class OutboxSender:
         """Write what the request came to; True when the row was sent. A 429, a network error
         or a refused token stops the batch: the rows after it are released at once."""
         kind, delay, error, message_id = outcome
+        if kind == "sent":
+            await self.marks.sent(row, self.clock.now(), message_id)
+            return True
         if kind == "429":
             # Telegram's flood control: every process waits (bot/rate_limit.py)
             await self.limits.pause(self.clock.now(), delay.total_seconds())
         async with UnitOfWork(self.sessionmaker) as uow:
             now = self.clock.now()
-            if kind == "sent":
-                await uow.outbox.mark_sent(row.id, now, message_id)
-                if row.purpose in ("card", "card_edit") and row.ticket_id and message_id:
-                    await uow.cases.set_card_message(row.ticket_id, message_id)
-            elif kind == "429":
+            if kind == "429":
                 # not the message's fault: not an attempt, however many come
                 await uow.outbox.retry_later(row.id, now + delay, error, counts=False)
                 await uow.outbox.release([r.id for r in rest], now + delay, "paused by 429")
@@ -307,7 +343,7 @@ class OutboxSender:
                     method_cls = SendMessage
                 else:
                     params["message_id"] = card_id
-            result = await self.bot(method_cls.model_validate(params))
+            result = await self.bot(method_cls.model_validate(params), request_timeout=SEND_TIMEOUT)
             return "sent", None, "", getattr(result, "message_id", None)
         except TelegramBadRequest as e:
             if "not modified" in e.message:
@@ -340,7 +376,8 @@ class OutboxSender:
             return t.card_message_id if t is not None else None
 
     async def close(self) -> None:
-        """At shutdown: the shared limits' Redis connections (none kept otherwise)."""
+        """At shutdown: the shared limits' Redis connections, the marks' own connection."""
+        self.marks.close()
         close = getattr(self.limits, "close", None)
         if close is not None:
             await close()

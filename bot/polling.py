@@ -95,4 +95,10 @@ async def _serve(settings: Settings, bot: Bot, handle_signals: bool, on_ready) -
                     with suppress(NotImplementedError):
                         loop.remove_signal_handler(sig)
     finally:
+        # after the jobs stopped: nothing sends any more (Redis connections, own sqlite handle)
+        for sender in dp.get("senders", {}).values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                with suppress(Exception):
+                    await close()
         await app.db.dispose()

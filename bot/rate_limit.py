@@ -10,14 +10,20 @@ Two keepers of them, one interface (`Limits`):
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Protocol
 
+log = logging.getLogger(__name__)
+
 GROUP_PER_MINUTE = 20
-GROUP_WINDOW = timedelta(minutes=1)
+# Telegram counts a minute of arrivals; we count when a send was taken (Redis) or recorded as
+# sent (the outbox), which is up to a request's time away from its arrival: a window two seconds
+# longer keeps any 60 s of arrivals at 20 (two instances once put 21 into one minute, chaos B)
+GROUP_WINDOW = timedelta(seconds=62)
 
 
 class Limits(Protocol):
@@ -172,9 +178,14 @@ class LocalLimits:
 
 class SharedLimits:
     """The same limits kept in Redis for every process of the bot (keys under `prefix`, which
-    names the bot: two bots on one Redis do not share their limits)."""
+    names the bot: two bots on one Redis do not share their limits).
+
+    Redis down does not stop the sending: each call falls back to this process's own limits
+    (`fallback`, a LocalLimits; the group's minute still read back from the outbox), logged once
+    per outage, and Redis is asked again after a few seconds."""
 
     OPTIONS = ("rate", "chat_rate", "chat_burst")
+    RETRY_REDIS = 5.0  # seconds on our own limits before Redis is tried again
 
     def __init__(
         self,
@@ -184,7 +195,10 @@ class SharedLimits:
         rate: float = 28.0,
         chat_rate: float = 1.0,
         chat_burst: float = 3.0,
+        fallback: Limits | None = None,
     ):
+        self.fallback = fallback
+        self._down_since: float | None = None
         import redis.asyncio as aioredis
         from limits import RateLimitItemPerSecond
         from limits.aio.storage import RedisStorage
@@ -208,15 +222,50 @@ class SharedLimits:
         )
         self.pause_key = f"{prefix}:paused"
 
+    async def _either(self, shared, local):
+        """Redis's answer, or this process's own while Redis cannot be reached."""
+        if self._down_since is not None and self.fallback is not None:
+            if time.monotonic() - self._down_since < self.RETRY_REDIS:
+                return await local()
+        try:
+            result = await shared()
+        except Exception as exc:  # noqa: BLE001  (redis-py's and limits' errors alike)
+            if self.fallback is None:
+                raise
+            if self._down_since is None:
+                log.warning(
+                    "limits: Redis unreachable (%s); each process keeps its own until it is back",
+                    type(exc).__name__,
+                )
+            self._down_since = time.monotonic()
+            return await local()
+        if self._down_since is not None:
+            log.warning("limits: Redis reachable again; the limits are shared again")
+            self._down_since = None
+        return result
+
     async def paused(self, now: datetime) -> datetime | None:
-        left_ms = await self.redis.pttl(self.pause_key)
-        return now + timedelta(milliseconds=left_ms) if left_ms > 0 else None
+        async def shared():
+            left_ms = await self.redis.pttl(self.pause_key)
+            return now + timedelta(milliseconds=left_ms) if left_ms > 0 else None
+
+        return await self._either(shared, lambda: self.fallback.paused(now))
 
     async def pause(self, now: datetime, seconds: float) -> None:
         ms = max(1, math.ceil(seconds * 1000))
-        # never shortens a longer pause another process was given
-        if await self.redis.pttl(self.pause_key) < ms:
-            await self.redis.set(self.pause_key, "429", px=ms)
+        if self.fallback is not None:
+            # kept here too: a Redis that fails now still leaves this process paused
+            await self.fallback.pause(now, seconds)
+
+        async def shared():
+            # never shortens a longer pause another process was given
+            if await self.redis.pttl(self.pause_key) < ms:
+                await self.redis.set(self.pause_key, "429", px=ms)
+
+        async def nothing():
+            return None
+
+        await self._either(shared, nothing)
 
     async def _take(self, item, *key: str) -> float:
         if await self.limiter.hit(item, *key):
@@ -225,14 +274,22 @@ class SharedLimits:
         return max(0.001, stats.reset_time - time.time())
 
     async def chat(self, chat_id: str) -> float:
-        return await self._take(self.chat_item, "chat", chat_id)
+        return await self._either(
+            lambda: self._take(self.chat_item, "chat", chat_id),
+            lambda: self.fallback.chat(chat_id),
+        )
 
     async def overall(self) -> float:
-        return await self._take(self.overall_item, "overall")
+        return await self._either(
+            lambda: self._take(self.overall_item, "overall"), lambda: self.fallback.overall()
+        )
 
     async def group(self, chat_id: str, row_id: int, now: datetime) -> datetime | None:
-        wait = await self._take(self.group_item, "group", chat_id)
-        return None if wait == 0 else now + timedelta(seconds=wait)
+        async def shared():
+            wait = await self._take(self.group_item, "group", chat_id)
+            return None if wait == 0 else now + timedelta(seconds=wait)
+
+        return await self._either(shared, lambda: self.fallback.group(chat_id, row_id, now))
 
     async def close(self) -> None:
         await self.redis.aclose()

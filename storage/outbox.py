@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .models import OutboxMessage, UTCDateTime
 from .sql_helpers import inline_sqlite, sqlite_time
 
-LEASE = timedelta(seconds=60)
+# how long a claimed row is its sender's: a sender killed while holding rows delays them by at
+# most this. Each request is cut off well inside it (bot/outbox_sender.py SEND_TIMEOUT), and a
+# sender sends nothing whose lease is about to run out, so a live sender's row is never
+# claimed a second time
+LEASE = timedelta(seconds=30)
 
 
 @dataclass(slots=True)
@@ -30,6 +34,8 @@ class ClaimedRow:
     purpose: str
     ticket_id: int | None
     ref: dict
+    # when the claim runs out (None: read back without it); the sender sends nothing past it
+    lease_until: datetime | None = None
 
 
 _MARK_SENT = sa.text(
@@ -40,8 +46,8 @@ _MARK_SENT = sa.text(
 
 _ADD_SQL = (
     "INSERT INTO outbox (channel, chat_id, method, payload, priority, state, attempts, "
-    "not_before, created_at, error, ticket_id, purpose, ref) "
-    "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, '', ?, ?, ?) RETURNING id"
+    "not_before, created_at, error, ticket_id, purpose, ref, claimed_until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id"
 )
 _ADD = sa.insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
 _UNREACHABLE_SQL = (
@@ -64,6 +70,19 @@ class OutboxRepo:
         # the rows written in this unit of work, in order: the handler that commits it wakes
         # the sender for exactly these (bot/routers/owner.py)
         self.added: list[int] = []
+        # born_claimed: rows of these channels are written already claimed by the caller, who
+        # sends them right after commit (an owner's step): no second transaction to claim
+        # them, and a crash before they are sent delays them by the lease only
+        self.born_claimed: frozenset[str] = frozenset()
+        self.claimed: list[ClaimedRow] = []
+        self._raw: Any = None  # the inline sqlite3 connection (False: not on one)
+
+    async def _sqlite(self):
+        """The plain sqlite3 connection under this transaction on the inline embedded default,
+        looked up once per unit of work (each lookup is a hop through SQLAlchemy)."""
+        if self._raw is None:
+            self._raw = await inline_sqlite(self.s) or False
+        return self._raw or None
 
     async def add(
         self,
@@ -80,7 +99,9 @@ class OutboxRepo:
     ) -> int:
         # every owner step writes its replies here: one plain INSERT, not an ORM flush (which
         # cost more than the rest of the step, bench/dialogs.py)
-        raw = await inline_sqlite(self.s)
+        claimed = channel in self.born_claimed
+        state, attempts = ("sending", 1) if claimed else ("pending", 0)
+        raw = await self._sqlite()
         if raw is not None:
             at = sqlite_time(now)
             row_id = raw.execute(
@@ -91,11 +112,14 @@ class OutboxRepo:
                     method,
                     json.dumps(payload, ensure_ascii=False),
                     priority,
+                    state,
+                    attempts,
                     at,
                     at,
                     ticket_id,
                     purpose,
                     json.dumps(ref or {}, ensure_ascii=False),
+                    sqlite_time(now + LEASE) if claimed else None,
                 ),
             ).fetchone()[0]
         else:
@@ -109,8 +133,9 @@ class OutboxRepo:
                         "method": method,
                         "payload": payload,
                         "priority": priority,
-                        "state": "pending",
-                        "attempts": 0,
+                        "state": state,
+                        "attempts": attempts,
+                        "claimed_until": now + LEASE if claimed else None,
                         "not_before": now,
                         "created_at": now,
                         "error": "",
@@ -121,7 +146,35 @@ class OutboxRepo:
                 )
             ).scalar_one()
         self.added.append(row_id)
+        if claimed:
+            self.claimed.append(
+                ClaimedRow(
+                    row_id,
+                    channel,
+                    str(chat_id),
+                    method,
+                    payload,
+                    attempts,
+                    priority,
+                    purpose,
+                    ticket_id,
+                    ref or {},
+                    now + LEASE,
+                )
+            )
         return row_id
+
+    async def retarget(self, row_ids: Sequence[int], method: str, extra: dict[str, Any]) -> None:
+        """Rows just written, to be sent another way (WeChat's greeting: send_msg_on_event with
+        its welcome_code): the method changed and fields added to the payload."""
+        for row in self.claimed:
+            if row.id in row_ids:
+                row.method, row.payload = method, {**row.payload, **extra}
+        for row_id in row_ids:
+            msg = await self.s.get(OutboxMessage, row_id)
+            if msg is not None:
+                msg.method, msg.payload = method, {**msg.payload, **extra}
+        await self.s.flush()
 
     async def claim(
         self,
@@ -135,7 +188,7 @@ class OutboxRepo:
         """Take due rows of `channels` under a lease: a row whose sender died is taken again
         after the lease. On PostgreSQL, SKIP LOCKED keeps two senders off the same rows; SQLite
         has one writer."""
-        raw = await inline_sqlite(self.s)
+        raw = await self._sqlite()
         if raw is not None:
             return self._claim_sqlite(raw, now, limit, ids, min_age, channels)
         t = OutboxMessage.__table__
@@ -180,7 +233,7 @@ class OutboxRepo:
                 t.c.ref,
             )
         )
-        rows = (await conn.execute(stmt)).all()
+        rows = [ClaimedRow(*r, lease_until=now + LEASE) for r in (await conn.execute(stmt)).all()]
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
     def _claim_sqlite(self, raw, now, limit, ids, min_age, channels) -> list[Any]:
@@ -226,13 +279,14 @@ class OutboxRepo:
                 r[7],
                 r[8],
                 json.loads(r[9]) if r[9] else {},
+                now + LEASE,
             )
             for r in cur.fetchall()
         ]
         return sorted(rows, key=lambda r: (r.priority, r.id))
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: int | None = None) -> None:
-        raw = await inline_sqlite(self.s)
+        raw = await self._sqlite()
         if raw is not None:
             raw.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, "
@@ -293,7 +347,7 @@ class OutboxRepo:
         nothing more is sent there until the owner writes again."""
         if not chat_ids:
             return set()
-        raw = await inline_sqlite(self.s)
+        raw = await self._sqlite()
         if raw is not None:
             marks = ",".join("?" * len(chat_ids))
             cur = raw.execute(

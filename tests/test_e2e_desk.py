@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from bot.rate_limit import GROUP_WINDOW
 from storage.models import Handoff, OutboxMessage, Ticket, TicketEvent, WorkOrder
 from storage.uow import UnitOfWork
 
@@ -250,7 +251,7 @@ async def test_group_limit_folds_backed_up_cards_into_a_digest(env):
             )
         )
     assert len(folded) >= 2
-    env.clock.advance(minutes=1)
+    env.clock.advance(seconds=GROUP_WINDOW.total_seconds())
     await env.sender.deliver()
     digest = [p for p in env.api.sent_to(AGENTS) if "新工单汇总" in p["text"]]
     assert digest

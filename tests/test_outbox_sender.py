@@ -6,6 +6,7 @@ who blocked the bot gets no more requests until they write again."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -137,6 +138,9 @@ async def test_a_restarted_sender_still_respects_the_groups_minute(env):
     assert await restarted.deliver() == 0
     assert len(requests_to(env, AGENTS)) == 20
     env.clock.advance(minutes=1)
+    # Telegram's minute, and the two seconds of margin for a request's way to it
+    assert await restarted.deliver() == 0
+    env.clock.advance(seconds=2)
     assert await restarted.deliver() == 2
 
 
@@ -207,6 +211,33 @@ async def test_a_429_seen_by_one_sender_pauses_the_other(env, shared_prefix):
 
 
 # --- finding 4: unreachable owners ----------------------------------------------------------------
+async def test_with_redis_down_each_sender_keeps_its_own_limits_and_sends(env, caplog):
+    """Redis unreachable (a port nobody listens on): the rows still go, under this process's
+    own limits, the group's minute read back from the outbox; one warning, not one per row."""
+    from bot.rate_limit import SharedLimits
+
+    limits = SharedLimits("redis://127.0.0.1:1/0", "down", chat_burst=1000)
+    sender = OutboxSender(
+        env.app.sessionmaker,
+        env.bot,
+        env.clock,
+        group_chat_id=str(AGENTS),
+        texts=env.app.texts,
+        limits=limits,
+        chat_burst=1000,
+    )
+    try:
+        await queue(env, 7010, "一", "二")
+        await queue(env, AGENTS, *[f"提醒{i}" for i in range(25)], purpose="alert")
+        with caplog.at_level(logging.WARNING, logger="bot.rate_limit"):
+            assert await sender.deliver() == 22
+        assert len(requests_to(env, AGENTS)) == 20
+        assert len(requests_to(env, 7010)) == 2
+        assert sum("Redis unreachable" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        await limits.close()
+
+
 async def test_after_a_403_nothing_more_is_sent_to_that_chat(env):
     owner = await identified(env, 7010)
     before = len(requests_to(env, 7010))

@@ -18,6 +18,7 @@ from ..conversation import ConversationService, Outcome
 from ..desk import service
 from ..desk.callbacks import OwnerAnswerCb, SurveyAnswerCb
 from ..followups import survey
+from ..outbound import TELEGRAM
 from ..outbox_sender import OutboxSender
 from ..rendering import CALLBACK_PREFIX
 from ..unit_of_work import UnitOfWorkMiddleware
@@ -61,11 +62,16 @@ def _to_inbound(message: Message) -> Inbound:
     return Inbound("other")
 
 
-async def _deliver(sender: OutboxSender, outcome: Outcome) -> None:
-    if outcome.row_ids:
-        # at once, and only this step's rows: the owner's reply first (priority), then the
-        # agents' side; anything else due is the background job's (bot/jobs.py)
-        await sender.deliver(ids=outcome.row_ids)
+# the step's Telegram rows are written claimed and sent by this handler after commit
+SEND_NOW = frozenset({TELEGRAM})
+
+
+async def _deliver(sender: OutboxSender, outcome: Outcome, chat_id: str) -> None:
+    if outcome.claimed:
+        # at once, and only this step's rows, claimed when written: the owner's reply first
+        # (priority), then the agents' side; anything else due is the background job's
+        # (bot/jobs.py). The owner just wrote, so their chat is open.
+        await sender.deliver_claimed(outcome.claimed, reachable=frozenset({chat_id}))
 
 
 async def on_message(
@@ -84,8 +90,9 @@ async def on_message(
         display_name=clean_text(user.full_name),
         inbound=to_inbound(message),
         update_id=event_update.update_id,
+        send_now=SEND_NOW,
     )
-    await _deliver(sender, outcome)
+    await _deliver(sender, outcome, str(message.chat.id))
 
 
 async def on_owner_answer(
@@ -133,13 +140,15 @@ async def on_callback(
     data = query.data or ""
     # the token is only a pointer: its meaning is looked up in the server-side state
     token = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else "forged"
+    chat_id = str(query.message.chat.id) if query.message else str(query.from_user.id)
     outcome = await conversations.handle(
         channel="telegram",
         external_id=str(query.from_user.id),
-        chat_id=str(query.message.chat.id) if query.message else str(query.from_user.id),
+        chat_id=chat_id,
         display_name=clean_text(query.from_user.full_name),
         inbound=Inbound("choice", token=token),
         update_id=event_update.update_id,
+        send_now=SEND_NOW,
     )
     if outcome.result is None:
         await query.answer()
@@ -148,7 +157,7 @@ async def on_callback(
         await query.answer(texts.render(outcome.result.alert), show_alert=True)
     else:
         await query.answer()
-    await _deliver(sender, outcome)
+    await _deliver(sender, outcome, chat_id)
 
 
 def make_router() -> Router:
