@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from dialogs.events import (
     TicketChanged,
     TicketFiled,
 )
+from storage.channel_repo import ChannelRepo
 from storage.uow import UnitOfWork
 
 from .desk.context import PRIORITY_OWNER
@@ -50,6 +52,9 @@ class Outcome:
     # every row the step queued, the owner's and the agents' side's: the sender is woken for
     # these at once (the owner's go first, by priority)
     row_ids: list[int] = field(default_factory=list)
+    # the same rows, written already claimed: each channel's sender sends its own right after
+    # commit (deliver_claimed), with no claim of its own
+    claimed: list[Any] = field(default_factory=list)
 
 
 class ConversationService:
@@ -151,11 +156,32 @@ class ConversationService:
         inbound: Inbound,
         update_id: int | None = None,
         use_outbox: bool = True,
+        send_now: frozenset[str] = frozenset(),
+        message_key: str | None = None,
+        before_step: Callable[[UnitOfWork, int], Awaitable[None]] | None = None,
+        reply_as: tuple[str, dict[str, Any]] | None = None,
     ) -> Outcome:
+        """`send_now`: the channels whose senders the caller runs right after commit
+        (deliver_claimed); their rows are written already claimed. `message_key`: the
+        channel's own id of the message (WeCom's msgid), applied once like an update id.
+        `before_step(uow, account_id)`: the channel's bookkeeping in the step's transaction
+        (WeChat: the owner wrote, so the 48-hour budget starts again). `reply_as`: the method
+        and extra fields the owner's replies are sent with (WeChat's greeting goes with its
+        welcome_code)."""
         # one step at a time per owner: two quick taps never race on the same state
         async with self._lock(f"{channel}:{external_id}"):
             return await self._handle(
-                channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
+                channel,
+                external_id,
+                chat_id,
+                display_name,
+                inbound,
+                update_id,
+                use_outbox,
+                send_now,
+                message_key,
+                before_step,
+                reply_as,
             )
 
     async def resume(
@@ -170,7 +196,7 @@ class ConversationService:
                     channel, external_id, chat_id, display_name, now
                 )
                 state = conv.state
-                result = await self.engine.resume(state, conv.account_id, uow.ports)
+                result = await self.engine.resume(state, conv.account_id, uow.ports, channel)
                 if result is None:
                     return None
                 await uow.accounts.save_conversation(conv, state, now)
@@ -178,28 +204,50 @@ class ConversationService:
             return Outcome(result, direct=self.outbound.render(channel, Replies(result.replies)))
 
     async def _handle(
-        self, channel, external_id, chat_id, display_name, inbound, update_id, use_outbox
+        self,
+        channel,
+        external_id,
+        chat_id,
+        display_name,
+        inbound,
+        update_id,
+        use_outbox,
+        send_now,
+        message_key,
+        before_step,
+        reply_as=None,
     ) -> Outcome:
         now = self.clock.now()
         async with UnitOfWork(self.sessionmaker) as uow:
             if update_id is not None and not await uow.accounts.first_time(update_id, now):
                 log.info("duplicate update %s ignored", update_id)
                 return Outcome(None)
+            if message_key is not None and not await ChannelRepo(uow.session).first_seen(
+                channel, message_key, now
+            ):
+                log.info("duplicate %s message ignored", channel)
+                return Outcome(None)
             conv = await uow.accounts.open_conversation(
                 channel, external_id, chat_id, display_name, now
             )
+            if before_step is not None:
+                await before_step(uow, conv.account_id)
             state = conv.state
-            result = await self.engine.step(state, inbound, conv.account_id, uow.ports)
+            result = await self.engine.step(state, inbound, conv.account_id, uow.ports, channel)
             await uow.accounts.save_conversation(conv, state, now)
             outcome = Outcome(result)
             replies = Replies(result.replies)
             if use_outbox:
+                uow.outbox.born_claimed = send_now
                 outcome.outbox_ids = await self.outbound.write(
                     uow, Recipient(channel, chat_id), replies, priority=PRIORITY_OWNER
                 )
+                if reply_as is not None:
+                    await uow.outbox.retarget(outcome.outbox_ids, *reply_as)
                 if self.desk is not None and result.effects:
                     await self._desk_effects(uow, result, chat_id, conv.account_id)
                 outcome.row_ids = list(uow.outbox.added)
+                outcome.claimed = list(uow.outbox.claimed)
                 # the owner wrote: a chat refused earlier (403) is open again
                 await owner_wrote(uow, conv.account_id)
             else:

@@ -9,6 +9,8 @@ import logging
 import re
 
 _TOKEN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}")
+# WeCom: the access token and the corp secret travel in query strings (bot/wecom/api.py)
+_QUERY_SECRET = re.compile(r"((?:access_token|corpsecret)=)[^&\s\"'<>]+")
 # mainland mobile numbers with optional +86/86, spaces or dashes
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 
@@ -17,6 +19,7 @@ def redact(text: str, token: str = "") -> str:
     if token:
         text = text.replace(token, "<token>")
     text = _TOKEN.sub("<token>", text)
+    text = _QUERY_SECRET.sub(r"\1<redacted>", text)
     return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 

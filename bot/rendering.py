@@ -32,7 +32,7 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     elif reply.rows:
         markup = {
             "inline_keyboard": [
-                [{"text": c.label, "callback_data": _callback(reply, c.value)} for c in row]
+                [{"text": c.label, "callback_data": callback_data(reply, c.value)} for c in row]
                 for row in reply.rows
             ]
         }
@@ -43,7 +43,7 @@ def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
     return out
 
 
-def _callback(reply: Reply, value: str) -> str:
+def callback_data(reply: Reply, value: str) -> str:
     # a standing button's value is its own pointer (a survey's answer), checked when pressed
     return value if reply.standing else CALLBACK_PREFIX + value
 

@@ -64,8 +64,40 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; required with WEBHOOK_URL
     webhook_secret: SecretStr = Field(SecretStr(""), validate_default=True)
-    web_host: str = "0.0.0.0"
+    # the bot's HTTP server (Telegram's webhook, WeChat's callback), behind a proxy: local only
+    # unless set (docker-compose.yml sets 0.0.0.0 inside its network)
+    web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=1, le=65535)
+    # WeChat 微信客服 (README: WeChat): runs when all of CORP_ID, SECRET, TOKEN, AES_KEY and
+    # OPEN_KFID are set; the callback is served at /wecom/callback on WEB_HOST:WEB_PORT
+    wecom_corp_id: str = ""
+    wecom_secret: SecretStr = SecretStr("")
+    wecom_token: SecretStr = SecretStr("")
+    wecom_aes_key: SecretStr = SecretStr("")
+    wecom_open_kfid: str = ""
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    # SMS codes for WeChat owners' phones (Tencent Cloud SMS SendSms; bot/sms/tencent.py)
+    sms_api_url: str = "https://sms.tencentcloudapi.com"
+    sms_secret_id: str = ""
+    sms_secret_key: SecretStr = SecretStr("")
+    sms_sdk_app_id: str = ""
+    sms_sign_name: str = ""
+    sms_template_id: str = ""
+
+    @field_validator("wecom_api_url", "sms_api_url")
+    @classmethod
+    def _api_origin(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("should start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if key and not re.fullmatch(r"[A-Za-z0-9+/]{43}", key):
+            raise ValueError("should be the 43 characters of the callback's EncodingAESKey")
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -149,6 +181,22 @@ class Settings(BaseSettings):
     @property
     def webhook_mode(self) -> bool:
         return bool(self.webhook_url)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return all(
+            (
+                self.wecom_corp_id,
+                self.wecom_secret.get_secret_value(),
+                self.wecom_token.get_secret_value(),
+                self.wecom_aes_key.get_secret_value(),
+                self.wecom_open_kfid,
+            )
+        )
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.sms_secret_id and self.sms_secret_key.get_secret_value())
 
     @property
     def agent_chat(self) -> str:

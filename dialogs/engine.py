@@ -34,11 +34,14 @@ class Engine:
         self.tz = tz
         self.cues = cues or load_cues()
 
-    def session(self, state: ConversationState, account_id: int, ports: Ports) -> Session:
+    def session(
+        self, state: ConversationState, account_id: int, ports: Ports, channel: str = "telegram"
+    ) -> Session:
         return Session(
             state,
             account_id=account_id,
             ports=ports,
+            channel=channel,
             policy=self.policy,
             clock=self.clock,
             cues=self.cues,
@@ -47,11 +50,17 @@ class Engine:
         )
 
     async def step(
-        self, state: dict[str, Any], ev: Inbound, account_id: int, ports: Ports
+        self,
+        state: dict[str, Any],
+        ev: Inbound,
+        account_id: int,
+        ports: Ports,
+        channel: str = "telegram",
     ) -> StepResult:
         """`state` is the stored form (a dict, as kept in the database): loaded, changed by this
-        step alone, and written back in place."""
-        s = self.session(ConversationState.from_dict(state), account_id, ports)
+        step alone, and written back in place. `channel`: where the owner is, for what only
+        some channels can do (a Telegram contact proves a phone; WeChat needs an SMS code)."""
+        s = self.session(ConversationState.from_dict(state), account_id, ports, channel)
         had_reply_keyboard = s.state.reply_keyboard
         await self._run(s, ev)
         self._settle_reply_keyboard(s, had_reply_keyboard)
@@ -59,11 +68,11 @@ class Engine:
         return StepResult(s.replies, s.effects, s.alert, s.durable)
 
     async def resume(
-        self, state: dict[str, Any], account_id: int, ports: Ports
+        self, state: dict[str, Any], account_id: int, ports: Ports, channel: str = "telegram"
     ) -> StepResult | None:
         """A channel coming back (the console relaunched): the current question asked again,
         nothing given so far lost. None when no dialog is under way (a /start greets instead)."""
-        s = self.session(ConversationState.from_dict(state), account_id, ports)
+        s = self.session(ConversationState.from_dict(state), account_id, ports, channel)
         if s.where not in STEPS:
             return None
         had_reply_keyboard = s.state.reply_keyboard

@@ -26,6 +26,7 @@ class Session:
         *,
         account_id: int,
         ports: Ports,
+        channel: str = "telegram",
         policy: Policy,
         clock: Clock,
         cues: dict[str, list[str]],
@@ -35,6 +36,9 @@ class Session:
         self.state = state
         self.account_id = account_id
         self.ports = ports
+        # where the owner is (telegram / wecom / console): only for what a channel can or cannot
+        # do, never for wording
+        self.channel = channel
         self.policy = policy
         self.clock = clock
         self.cues = cues

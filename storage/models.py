@@ -91,6 +91,54 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(sa.String(128), default="")
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the phone was shown to be the person's: a Telegram contact of their own, or an SMS code
+    # typed back (WeChat gives no number); until then a WeChat owner sees only this account's
+    # tickets
+    phone_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # WeChat's budget: at most 5 messages within 48 h of the owner's last message
+    # (bot/wecom/budget.py); when that message came, and how many we sent since
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_since_inbound: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the channel's last report that a message did not reach the owner (WeCom msg_send_fail)
+    last_send_fail: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    last_send_fail_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SmsCode(Base):
+    """A 6-digit code sent by SMS to prove a typed phone number (WeChat owners): kept as a
+    hash, valid 5 minutes, 5 tries; one a minute per number."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (sa.Index("ix_sms_codes_phone_created", "phone", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    code_hash: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tries: Mapped[int] = mapped_column(default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChannelCursor(Base):
+    """Where a pulled channel's stream was read up to (WeCom sync_msg's next_cursor), saved
+    after every page: a restart neither reads a message twice nor skips one."""
+
+    __tablename__ = "channel_cursors"
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the open_kfid
+    cursor: Mapped[str] = mapped_column(sa.String(256), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelMessage(Base):
+    """A channel's message ids already handled (WeCom msgid): each is applied once, whatever
+    is delivered again."""
+
+    __tablename__ = "channel_messages"
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    msgid: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Conversation(Base):
@@ -121,6 +169,9 @@ class Ticket(Base):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     unit_label: Mapped[str] = mapped_column(sa.String(128), default="")
     unit_verified: Mapped[bool] = mapped_column(default=False)
+    # the reporter's phone was proven (a contact of their own, an SMS code); a WeChat owner
+    # who has not typed the code back yet reports with this False: 身份未核实 on the card
+    reporter_verified: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     promised_contact_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     promised_arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
