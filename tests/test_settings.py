@@ -116,7 +116,7 @@ def test_the_start_names_a_policy_typo_in_one_line(clean_env, monkeypatch, capsy
 
 def test_webhook_mode_needs_an_address_and_a_secret_of_telegrams_shape():
     s = Settings.load({}, dotenv=None)
-    assert not s.webhook_mode and (s.web_host, s.web_port) == ("0.0.0.0", 8080)
+    assert not s.webhook_mode and (s.web_host, s.web_port) == ("127.0.0.1", 8080)
     url = "https://bot.example.com/telegram/webhook"
     secret = "A-z_09" * 40  # 240 characters
     s = Settings.load(
