@@ -2,7 +2,8 @@
 agents …|workers …]
 
 With no command: the bot when BOT_TOKEN is set (long polling, or webhook mode when WEBHOOK_URL
-is set), the offline console chat otherwise.
+is set), with WeChat beside it when the WECOM_* settings are set; WeChat alone with those and no
+token; the offline console chat otherwise.
 Each command imports only what it needs: the ones that need no Telegram never import aiogram.
 A failure the operator can fix is one line (templates_zh/cli/) and a non-zero exit; the
 traceback is shown only with LOG_LEVEL=DEBUG."""
@@ -59,6 +60,11 @@ def _robust_streams() -> None:
 def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
         if not settings.bot_token.get_secret_value():
+            if settings.wecom_enabled:
+                from .wecom.serve import run_wecom  # WeChat alone (README: WeChat)
+
+                asyncio.run(run_wecom(settings))
+                return 0
             from .cli import StartupError
 
             raise StartupError("cli_token_missing", code=2)
@@ -109,11 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as e:
         return _settings_invalid(e)
     token = settings.bot_token.get_secret_value()
-    quiet = args.command in QUIET or (args.command is None and not token)
+    serving = bool(token) or settings.wecom_enabled
+    quiet = args.command in QUIET or (args.command is None and not serving)
     setup_logging(
         "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level, token
     )
-    command = args.command or ("run" if token else "console")
+    command = args.command or ("run" if serving else "console")
     debug = settings.log_level == "DEBUG"
     try:
         return _dispatch(command, args, settings)

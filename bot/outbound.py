@@ -61,6 +61,9 @@ class Copy:
 
     source: Recipient
     message_id: int
+    # a channel whose messages cannot be copied (WeChat) names the media instead: the sender
+    # fetches it from there and posts it (bot/outbox_sender.py, sendWeComMedia)
+    file_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

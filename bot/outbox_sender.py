@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -23,7 +24,14 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import CopyMessage, EditMessageText, SendMessage, SendPhoto
+from aiogram.methods import (
+    CopyMessage,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+)
+from aiogram.types import BufferedInputFile
 
 from desk.commands import Take
 from dialogs.clock import Clock
@@ -33,6 +41,7 @@ from storage.uow import UnitOfWork
 from .desk.callbacks import pack
 from .outbound import TELEGRAM
 from .rate_limit import Limits, LocalLimits
+from .rendering import WECOM_MEDIA
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +102,8 @@ class OutboxSender:
             self.limits.fallback = own
         self.group_limit = getattr(self.limits, "group_window", None)
         self.on_blocked = None  # set by the factory: an owner who blocked the bot
+        # set by the factory when WeChat runs: media_id -> Media (bot/wecom/api.py media_get)
+        self.fetch_media = None
         self._held_until = None  # 401: this process's token was refused
         self.poll_seconds = poll_seconds  # how often deliver_left_over runs (bot/jobs.py)
 
@@ -333,6 +344,8 @@ class OutboxSender:
 
     async def _send_one(self, row) -> tuple[str, timedelta | None, str, int | None]:
         """(kind, delay, error, message id): sent, 429, retry, hold or fail."""
+        if row.method == WECOM_MEDIA:
+            return await self._send_wecom_media(row)
         method_cls = METHODS.get(row.method, SendMessage)
         try:
             params = {"chat_id": row.chat_id, **row.payload}
@@ -367,6 +380,37 @@ class OutboxSender:
         except Exception as e:  # a bug must not stop the sender: set the row aside, say why
             log.exception("outbox %s: unexpected error", row.id)
             return "fail", None, repr(e), None
+
+    async def _send_wecom_media(self, row) -> tuple[str, timedelta | None, str, int | None]:
+        """A WeChat owner's photo or file for the agents' group: fetched from WeChat now (it is
+        kept there three days), posted as a photo or a document."""
+        if self.fetch_media is None:
+            return "fail", None, "no WeChat channel to fetch the media from", None
+        _, kind, media_id = (str(row.payload.get("media", "")).split(":", 2) + ["", ""])[:3]
+        try:
+            media = await self.fetch_media(media_id)
+        except Exception as e:  # noqa: BLE001  (WeComError, network): retried like a send
+            if getattr(e, "retryable", True):
+                delay = min(300.0, 2**row.attempts) * (0.5 + random.random())
+                return "retry", timedelta(seconds=delay), type(e).__name__, None
+            return "fail", None, f"media {getattr(e, 'errcode', '')}", None
+        name = media.filename or ("photo.jpg" if kind == "image" else f"{kind or 'file'}.bin")
+        upload = BufferedInputFile(media.content, filename=name)
+        method = (
+            SendPhoto(chat_id=row.chat_id, photo=upload)
+            if kind == "image"
+            else SendDocument(chat_id=row.chat_id, document=upload)
+        )
+        try:
+            result = await self.bot(method, request_timeout=SEND_TIMEOUT)
+        except TelegramRetryAfter as e:
+            return "429", timedelta(seconds=e.retry_after), "429", None
+        except (TelegramNetworkError, TelegramServerError) as e:
+            delay = min(300.0, 2**row.attempts) * (0.5 + random.random())
+            return "retry", timedelta(seconds=delay), type(e).__name__, None
+        except TelegramAPIError as e:
+            return "fail", None, f"media {type(e).__name__}", None
+        return "sent", None, "", getattr(result, "message_id", None)
 
     async def _card_message_id(self, ticket_id: int | None) -> int | None:
         if ticket_id is None:

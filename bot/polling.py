@@ -66,21 +66,34 @@ async def run_polling(
         await bot.session.close()
 
 
-def make_ingress(settings: Settings, dp: Dispatcher, bot: Bot) -> Ingress:
+def make_ingress(settings: Settings, dp: Dispatcher, bot: Bot, extra_routes=()) -> Ingress:
     if settings.webhook_mode:
         from .webhook import WebhookServer  # aiohttp's server only where it serves
 
-        return WebhookServer(dp, bot, settings)
+        return WebhookServer(dp, bot, settings, extra_routes)
     return AckedPolling(dp, bot)
 
 
 async def _serve(settings: Settings, bot: Bot, handle_signals: bool, on_ready) -> None:
     app = build_app(settings)
     dp, _ = build_dispatcher(app, bot)
+    wecom = http = None
     try:
-        ingress = make_ingress(settings, dp, bot)
+        if settings.wecom_enabled:
+            from .wecom.channel import build_wecom  # WeChat beside Telegram (README: WeChat)
+
+            wecom = build_wecom(app, dp["senders"])
+        routes = [wecom.routes] if wecom is not None else []
+        ingress = make_ingress(settings, dp, bot, routes)
         await ingress.prepare()
-        async with background_jobs(app, dp["senders"]):
+        if wecom is not None and not settings.webhook_mode:
+            from .web_server import HttpServer
+
+            http = HttpServer(settings.web_host, settings.web_port, routes)
+            await http.start()
+        async with background_jobs(app, dp["senders"]) as runner:
+            if wecom is not None:
+                wecom.attach(runner)
             signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
             loop = asyncio.get_running_loop()
             for sig in signals:
@@ -95,6 +108,8 @@ async def _serve(settings: Settings, bot: Bot, handle_signals: bool, on_ready) -
                     with suppress(NotImplementedError):
                         loop.remove_signal_handler(sig)
     finally:
+        if http is not None:
+            await http.stop()
         # after the jobs stopped: nothing sends any more (Redis connections, own sqlite handle)
         for sender in dp.get("senders", {}).values():
             close = getattr(sender, "close", None)

@@ -224,12 +224,15 @@ class SharedLimits:
 
     async def _either(self, shared, local):
         """Redis's answer, or this process's own while Redis cannot be reached."""
-        if self._down_since is not None and self.fallback is not None:
-            if time.monotonic() - self._down_since < self.RETRY_REDIS:
-                return await local()
+        if (
+            self._down_since is not None
+            and self.fallback is not None
+            and time.monotonic() - self._down_since < self.RETRY_REDIS
+        ):
+            return await local()
         try:
             result = await shared()
-        except Exception as exc:  # noqa: BLE001  (redis-py's and limits' errors alike)
+        except Exception as exc:  # redis-py's and limits' errors alike
             if self.fallback is None:
                 raise
             if self._down_since is None:

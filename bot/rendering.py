@@ -17,6 +17,8 @@ from .outbound import Card, Content, Copy, Message, Part, Replies, Unrenderable
 from .telegram_html import LIMIT, clip_html, split_html, units
 
 CALLBACK_PREFIX = "c:"
+# an outbox method of our own: a WeChat owner's photo or file, posted into the agents' group
+WECOM_MEDIA = "sendWeComMedia"
 
 
 def payloads(reply: Reply, texts: Texts) -> list[dict[str, Any]]:
@@ -92,6 +94,11 @@ class TelegramRenderer:
                 payload: dict[str, Any] = {"text": clip_html(text), "parse_mode": "HTML"}
                 payload["reply_markup"] = self.keyboard(content.buttons) or {"inline_keyboard": []}
                 return [Part("editMessageText" if content.edit else "sendMessage", payload)]
+            case Copy(source=source, file_id=file_id) if (
+                source.channel == "wecom" and file_id.startswith("wecom:")
+            ):
+                # a WeChat photo or file: fetched from WeChat when it is sent (media/get)
+                return [Part(WECOM_MEDIA, {"media": file_id})]
             case Copy(source=source, message_id=message_id):
                 if source.channel != self.channel:
                     raise Unrenderable(f"a {source.channel} message cannot be copied")

@@ -80,18 +80,21 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def make_web_app(dp: Dispatcher, bot: Bot, secret: str) -> web.Application:
+def make_web_app(dp: Dispatcher, bot: Bot, secret: str, extra_routes=()) -> web.Application:
     app = web.Application()
     app.router.add_post(WEBHOOK_PATH, WebhookReceiver(dp, bot, secret).receive)
     app.router.add_get(HEALTH_PATH, healthz)
+    for add in extra_routes:  # WeChat's callback, on the same port (bot/wecom/callback.py)
+        add(app)
     return app
 
 
 class WebhookServer:
     """prepare (listen, then setWebhook), run until stopped, as bot/acked_polling.py does."""
 
-    def __init__(self, dp: Dispatcher, bot: Bot, settings: Settings):
+    def __init__(self, dp: Dispatcher, bot: Bot, settings: Settings, extra_routes=()):
         self.dp, self.bot, self.settings = dp, bot, settings
+        self.extra_routes = list(extra_routes)
         self.runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -101,7 +104,7 @@ class WebhookServer:
         secret = s.webhook_secret.get_secret_value()
         # no access log: the dispatcher logs each update already
         self.runner = web.AppRunner(
-            make_web_app(self.dp, self.bot, secret),
+            make_web_app(self.dp, self.bot, secret, self.extra_routes),
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE,
         )

@@ -106,10 +106,18 @@ def expire(survey_id: int, still_open: bool) -> list[Effect]:
 
 
 def unreachable(
-    case: Case | None, account_id: int, salutation: str, phone: str, open_survey, r: Rules
+    case: Case | None,
+    account_id: int,
+    salutation: str,
+    phone: str,
+    open_survey,
+    r: Rules,
+    why: str = "blocked",
 ) -> list[Effect]:
-    """A 403 (blocked, deactivated): the owner is marked unreachable, the handler told, and a
-    survey waiting in the chat becomes a phone 回访 (`open_survey`: (id, kind) or None)."""
+    """A 403 (blocked, deactivated), or WeChat's budget spent (`why="budget"`: 5 messages in the
+    48 hours after the owner last wrote): the owner is marked unreachable until they write
+    again, the handler told to phone, and a survey waiting in the chat becomes a phone 回访
+    (`open_survey`: (id, kind) or None)."""
     out: list[Effect] = [
         OwnerUnreachable(account_id),
         ToAgents(
@@ -119,6 +127,7 @@ def unreachable(
                 "number": case.number if case else "",
                 "handler": case.handler_name if case else "",
                 "phone": case.contact_phone if case else phone,
+                "why": why,
             },
         ),
     ]

@@ -141,6 +141,9 @@ class RelayToAgents:
     message_id: int
     kind: str
     text: str = ""
+    # the channel's reference to a photo or file when it cannot be copied by message id
+    # (WeChat's media_id): the agents' side fetches it when it is relayed
+    file_id: str = ""
     phone: str = ""
     header: bool = True
     salutation: str = ""

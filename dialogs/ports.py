@@ -6,8 +6,8 @@ storage/ implements them over SQLAlchemy; tests implement them in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from .units import UnitRef
 
@@ -37,6 +37,8 @@ class TicketDraft:
     promised_contact_by: datetime | None
     promised_arrive_by: datetime | None
     time_slot: str = ""
+    # False: a WeChat owner who had not proven the phone by an SMS code (身份未核实 on the card)
+    reporter_verified: bool = True
     attachments: list[dict[str, str]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     emergency: bool = False
@@ -75,6 +77,7 @@ class TicketView:
     attachments: int = 0
     work: list[str] = field(default_factory=list)
     events: list[TicketEventView] = field(default_factory=list)
+    reporter_verified: bool = True
 
 
 class Registry(Protocol):
@@ -100,12 +103,24 @@ class Tickets(Protocol):
         self, ticket_id: int, draft: TicketDraft, now: datetime
     ) -> TicketView | None: ...
     async def visible(
-        self, account_id: int, owner_id: int | None, offset: int, limit: int
+        self,
+        account_id: int,
+        owner_id: int | None,
+        offset: int,
+        limit: int,
+        verified_phone: str | None = None,
     ) -> tuple[list[TicketView], int]:
-        """Tickets this account reported or that belong to the owner's units, newest first."""
+        """Tickets this account reported or that belong to the owner's units, newest first.
+        `verified_phone`: the phone this account has proven (a contact of its own, an SMS
+        code); tickets reported from any other account that proved the same phone are the same
+        person's (another channel). Ignored unless this account did prove it."""
 
     async def get_visible(
-        self, ticket_id: int, account_id: int, owner_id: int | None
+        self,
+        ticket_id: int,
+        account_id: int,
+        owner_id: int | None,
+        verified_phone: str | None = None,
     ) -> TicketView | None: ...
     async def add_details(
         self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
@@ -159,9 +174,54 @@ class Surveys(Protocol):
         """Store its step, answers, state, mood and answered time."""
 
 
+# --- proving a typed phone by SMS (WeChat gives no number) ------------------------------------
+# a code is valid this long and may be tried this often; one number gets at most one code per
+# CODE_INTERVAL, whichever account asks
+CODE_VALID = timedelta(minutes=5)
+CODE_TRIES = 5
+CODE_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A code asked for: sent (after commit), valid until `expires_at`; or not, because this
+    number had one less than CODE_INTERVAL ago: a new one may be sent at `next_at`."""
+
+    ok: bool
+    expires_at: datetime | None = None
+    next_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A typed code against the account's latest code for that phone. `expired`: none is live
+    (never sent, used already, or past CODE_VALID); `exhausted`: CODE_TRIES wrong tries."""
+
+    outcome: Literal["ok", "wrong", "expired", "exhausted"]
+    tries_left: int = 0
+
+
+class Verification(Protocol):
+    async def available(self) -> bool:
+        """Whether codes can be sent at all (an SMS provider is configured)."""
+
+    async def issue_code(self, account_id: int, phone: str, now: datetime) -> Issued:
+        """A new code for `phone` (canonical, dialogs/phone.py), stored hashed; its SMS is
+        queued in the same transaction, so it goes out after commit and survives a crash."""
+
+    async def check_code(
+        self, account_id: int, phone: str, code: str, now: datetime
+    ) -> Checked: ...
+
+    async def mark_verified(self, account_id: int, phone: str, now: datetime) -> None:
+        """The account has proven `phone` (an SMS code typed back, a Telegram contact of its
+        own): the same person as any other account that proved it."""
+
+
 @dataclass(slots=True)
 class Ports:
     registry: Registry
     tickets: Tickets
     handoffs: Handoffs
     surveys: Surveys
+    verification: Verification

@@ -73,6 +73,7 @@ def contexts() -> list[dict[str, Any]]:
             emergency=flag,
             unit_verified=flag,
         )
+        ns.reporter_verified = flag
         ns.work = ["工程部张师傅"] if flag else []
         out.append(
             {
@@ -217,6 +218,17 @@ def contexts() -> list[dict[str, Any]]:
                 "value": "12345",
                 "departments": ["工程部", "保洁"],
                 "res": UrgeResult("escalated" if flag else "sent", t.number, "小林", flag, 5),
+                # proving a phone by SMS (identify_sms.py) and the card's channel
+                "reporter_verified": flag,
+                "channel": "wecom" if flag else "telegram",
+                "later": flag,
+                "fresh": flag,
+                "digits": flag,
+                "tail": "0301",
+                "until": NOW + timedelta(minutes=5),
+                "next_at": NOW + timedelta(minutes=1),
+                "tries": 5,
+                "tries_left": 4 if flag else 1,
             }
         )
     return out

@@ -163,7 +163,16 @@ class AccountRepo:
             await self.s.execute(
                 sa.update(Account)
                 .where(Account.id == conv.account_id)
-                .values(owner_id=owner_id, phone=phone)
+                .values(
+                    owner_id=owner_id,
+                    phone=phone,
+                    # proven stays proven only for the same number (a phone proven in this
+                    # step was written by Verification.mark_verified already); a typed other
+                    # number is not
+                    phone_verified=sa.case(
+                        (Account.phone == phone, Account.phone_verified), else_=sa.false()
+                    ),
+                )
             )
 
     async def prune_updates(self, before: datetime) -> int:

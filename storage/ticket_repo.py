@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.ports import OPEN_STATUSES as OPEN
 from dialogs.ports import TicketDraft, TicketEventView, TicketView
 
-from .models import Attachment, FollowUp, Ticket, TicketCounter, UnitOwner
+from .models import Account, Attachment, FollowUp, Ticket, TicketCounter, UnitOwner
 from .sql_helpers import upsert_insert
 from .ticket_history import record_event, ticket_events
 
@@ -47,6 +47,7 @@ class TicketRepo:
             unit_id=draft.unit_id,
             unit_label=draft.unit_label,
             unit_verified=draft.unit_verified,
+            reporter_verified=draft.reporter_verified,
             promised_contact_by=draft.promised_contact_by,
             promised_arrive_by=draft.promised_arrive_by,
             details=draft.details,
@@ -106,6 +107,8 @@ class TicketRepo:
             t.unit_verified = draft.unit_verified
         t.owner_id = t.owner_id or draft.owner_id
         t.contact_phone = t.contact_phone or draft.contact_phone
+        # reported before the phone was proven, proven since (an SMS code typed back)
+        t.reporter_verified = t.reporter_verified or draft.reporter_verified
         t.details = {
             **(t.details or {}),
             "salutation": draft.details.get("salutation", ""),
@@ -117,8 +120,16 @@ class TicketRepo:
         await self.s.flush()
         return await self._view(t, with_events=False)
 
-    def _visible_clause(self, account_id: int, owner_id: int | None):
+    def _visible_clause(self, account_id: int, owner_id: int | None, verified_phone: str | None):
         conds = [Ticket.reporter_account_id == account_id]
+        if verified_phone:
+            # the same person on another channel: an account that proved the same phone, and
+            # only when this account proved it too
+            proven = sa.and_(Account.phone == verified_phone, Account.phone_verified)
+            me = sa.exists().where(Account.id == account_id, proven)
+            conds.append(
+                sa.and_(me, Ticket.reporter_account_id.in_(sa.select(Account.id).where(proven)))
+            )
         if owner_id:
             conds.append(Ticket.owner_id == owner_id)
             my_units = sa.select(UnitOwner.unit_id).where(
@@ -127,8 +138,15 @@ class TicketRepo:
             conds.append(sa.and_(Ticket.unit_id.in_(my_units), Ticket.unit_verified))
         return sa.or_(*conds)
 
-    async def visible(self, account_id: int, owner_id: int | None, offset: int, limit: int):
-        where = self._visible_clause(account_id, owner_id)
+    async def visible(
+        self,
+        account_id: int,
+        owner_id: int | None,
+        offset: int,
+        limit: int,
+        verified_phone: str | None = None,
+    ):
+        where = self._visible_clause(account_id, owner_id, verified_phone)
         total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
         rows = await self.s.scalars(
             sa.select(Ticket)
@@ -139,10 +157,17 @@ class TicketRepo:
         )
         return [await self._view(t, with_events=False) for t in rows], int(total or 0)
 
-    async def get_visible(self, ticket_id: int, account_id: int, owner_id: int | None):
+    async def get_visible(
+        self,
+        ticket_id: int,
+        account_id: int,
+        owner_id: int | None,
+        verified_phone: str | None = None,
+    ):
         t = await self.s.scalar(
             sa.select(Ticket).where(
-                Ticket.id == ticket_id, self._visible_clause(account_id, owner_id)
+                Ticket.id == ticket_id,
+                self._visible_clause(account_id, owner_id, verified_phone),
             )
         )
         return None if t is None else await self._view(t, with_events=True)
@@ -239,6 +264,7 @@ class TicketRepo:
             attachments=int(n_att or 0),
             events=events,
             work=await self._work(t.id) if with_events else [],
+            reporter_verified=t.reporter_verified,
         )
 
     async def _work(self, ticket_id: int) -> list[str]:

@@ -19,6 +19,7 @@ from .repositories import (
     TicketRepo,
 )
 from .survey_repo import SurveyRepo
+from .verification_repo import VerificationRepo
 
 
 class UnitOfWork:
@@ -70,6 +71,8 @@ class UnitOfWork:
             tickets=self.tickets,
             handoffs=self.handoffs,
             surveys=SurveyRepo(self.session),
+            # its SMS rows go through this unit of work's outbox, sent after its commit
+            verification=VerificationRepo(self.session, self.outbox),
         )
 
     async def commit(self) -> None:

@@ -7,7 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from dialogs.ports import (
+    CODE_INTERVAL,
+    CODE_TRIES,
+    CODE_VALID,
     OPEN_STATUSES,
+    Checked,
+    Issued,
     OwnerMatch,
     Ports,
     SurveyView,
@@ -17,6 +22,7 @@ from dialogs.ports import (
     UrgeResult,
 )
 from dialogs.units import UnitRef
+from storage.verification_repo import e164, new_code
 
 
 def _sort_key(s: str) -> tuple[int, str]:
@@ -82,9 +88,67 @@ class MemRegistry:
         return not self._units
 
 
+class MemVerification:
+    """SMS codes as storage/verification_repo.py keeps them; `sent` stands for the outbox's SMS
+    rows (phone in E.164, code), which a test reads the code back from."""
+
+    def __init__(self):
+        self.sms = True  # an SMS provider is configured
+        self.codes: list[dict] = []
+        self.sent: list[tuple[str, str]] = []
+        self.proven: dict[int, str] = {}  # account -> the phone it proved
+
+    def last_code(self, phone: str) -> str:
+        return [c for p, c in self.sent if p == e164(phone)][-1]
+
+    async def available(self):
+        return self.sms
+
+    async def issue_code(self, account_id, phone, now):
+        last = max((c["created_at"] for c in self.codes if c["phone"] == phone), default=None)
+        if last is not None and now < last + CODE_INTERVAL:
+            return Issued(False, next_at=last + CODE_INTERVAL)
+        code = new_code()
+        self.codes.append(
+            {
+                "account_id": account_id,
+                "phone": phone,
+                "code": code,
+                "created_at": now,
+                "expires_at": now + CODE_VALID,
+                "tries": 0,
+                "verified_at": None,
+            }
+        )
+        self.sent.append((e164(phone), code))
+        return Issued(True, expires_at=now + CODE_VALID)
+
+    async def check_code(self, account_id, phone, code, now):
+        mine = [c for c in self.codes if (c["account_id"], c["phone"]) == (account_id, phone)]
+        row = mine[-1] if mine else None
+        if row is None or row["verified_at"] is not None:
+            return Checked("expired")
+        if row["tries"] >= CODE_TRIES:
+            return Checked("exhausted")
+        if now >= row["expires_at"]:
+            return Checked("expired")
+        if code == row["code"]:
+            row["verified_at"] = now
+            return Checked("ok")
+        row["tries"] += 1
+        left = CODE_TRIES - row["tries"]
+        return Checked("wrong", left) if left > 0 else Checked("exhausted")
+
+    async def mark_verified(self, account_id, phone, now):
+        self.proven[account_id] = phone
+
+
 class MemTickets:
-    def __init__(self, registry: MemRegistry | None = None):
+    def __init__(
+        self, registry: MemRegistry | None = None, verification: MemVerification | None = None
+    ):
         self.registry = registry
+        self.verification = verification
         self.rows: list[tuple[TicketDraft, TicketView]] = []
         self.counters: dict[str, int] = {}
         self.urged: dict[int, datetime] = {}
@@ -111,6 +175,7 @@ class MemTickets:
             promised_arrive_by=draft.promised_arrive_by,
             attachments=len(draft.attachments),
             events=[TicketEventView(now, "created", "")],
+            reporter_verified=draft.reporter_verified,
         )
         self.rows.append((replace(draft), view))
         return replace(view, events=[])
@@ -139,6 +204,8 @@ class MemTickets:
             stored.unit_id, stored.unit_verified = draft.unit_id, draft.unit_verified
         stored.owner_id = stored.owner_id or draft.owner_id
         stored.contact_phone = stored.contact_phone or draft.contact_phone
+        stored.reporter_verified = stored.reporter_verified or draft.reporter_verified
+        view.reporter_verified = stored.reporter_verified
         stored.details = {
             **stored.details,
             "salutation": draft.details.get("salutation", ""),
@@ -148,25 +215,30 @@ class MemTickets:
         view.events.append(TicketEventView(now, "identity_added", ""))
         return replace(view, events=[])
 
-    def _sees(self, d: TicketDraft, account_id, owner_id) -> bool:
-        """The reporter, the owner it was filed for, and the owner of its verified unit."""
+    def _sees(self, d: TicketDraft, account_id, owner_id, phone=None) -> bool:
+        """The reporter, the same person on another channel (a phone both accounts proved),
+        the owner it was filed for, and the owner of its verified unit."""
         if d.reporter_account_id == account_id:
+            return True
+        proven = self.verification.proven if self.verification else {}
+        if phone and proven.get(account_id) == phone == proven.get(d.reporter_account_id):
             return True
         if not owner_id:
             return False
         mine = self.registry.units_of(owner_id) if self.registry else set()
         return d.owner_id == owner_id or (d.unit_verified and d.unit_id in mine)
 
-    async def visible(self, account_id, owner_id, offset, limit):
+    async def visible(self, account_id, owner_id, offset, limit, verified_phone=None):
         items = sorted(
-            (v for d, v in self.rows if self._sees(d, account_id, owner_id)), key=lambda v: -v.id
+            (v for d, v in self.rows if self._sees(d, account_id, owner_id, verified_phone)),
+            key=lambda v: -v.id,
         )
         # a list shows no history: only get_visible reads it (as storage/ticket_repo.py)
         return [replace(v, events=[]) for v in items[offset : offset + limit]], len(items)
 
-    async def get_visible(self, ticket_id, account_id, owner_id):
+    async def get_visible(self, ticket_id, account_id, owner_id, verified_phone=None):
         row = self._row(ticket_id)
-        if row is None or not self._sees(row[0], account_id, owner_id):
+        if row is None or not self._sees(row[0], account_id, owner_id, verified_phone):
             return None
         return replace(row[1], events=list(row[1].events))
 
@@ -261,9 +333,11 @@ SAMPLE = [
 
 def memory_ports(rows=None) -> Ports:
     registry = MemRegistry(SAMPLE if rows is None else rows)
+    verification = MemVerification()
     return Ports(
         registry=registry,
-        tickets=MemTickets(registry),
+        tickets=MemTickets(registry, verification),
         handoffs=MemHandoffs(),
         surveys=MemSurveys(),
+        verification=verification,
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from dialogs.ports import TicketDraft
+from dialogs.ports import CODE_TRIES, Checked, TicketDraft
 from storage.db import make_engine, make_sessionmaker, migrate
 
 from .conftest import BACKENDS, _create_pg_database, _drop_pg_database
@@ -277,3 +277,133 @@ async def test_the_duty_agent_is_a_real_person_on_duty_or_nobody(make_world):
     await w.on_duty("小林", "agent")
     async with w.step() as p:
         assert await p.handoffs.duty_agent() == "小林"  # agents answer before supervisors
+
+
+# --- Verification (SMS codes) ----------------------------------------------------------------------
+X, X_E164 = "13800000301", "+8613800000301"
+
+
+def other(code: str) -> str:
+    """A code that is surely not `code`."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+async def issue(w, account_id: int, phone: str = X, at=NOW):
+    async with w.step() as p:
+        return await p.verification.issue_code(account_id, phone, at)
+
+
+async def check(w, account_id: int, code: str, phone: str = X, at=NOW) -> Checked:
+    async with w.step() as p:
+        return await p.verification.check_code(account_id, phone, code, at)
+
+
+async def test_codes_can_be_sent_only_when_sms_is_configured(make_world):
+    w = await make_world([])
+    w.sms(False)
+    async with w.step() as p:
+        assert not await p.verification.available()
+    w.sms(True)
+    async with w.step() as p:
+        assert await p.verification.available()
+
+
+async def test_one_code_a_minute_per_number_whoever_asks_and_each_is_queued_by_sms(make_world):
+    w = await make_world([])
+    a, b = await w.account("wecom"), await w.account("wecom")
+    first = await issue(w, a)
+    assert first.ok and first.expires_at == NOW + timedelta(minutes=5)
+    codes = await w.sent_codes(X_E164)
+    assert len(codes) == 1 and len(codes[0]) == 6 and codes[0].isdigit()
+    soon = await issue(w, b, at=NOW + timedelta(seconds=30))
+    assert (soon.ok, soon.next_at) == (False, NOW + timedelta(minutes=1))
+    assert (await issue(w, a, "13912345678", NOW + timedelta(seconds=30))).ok  # another number
+    assert (await issue(w, b, at=NOW + timedelta(minutes=1))).ok
+    assert len(await w.sent_codes(X_E164)) == 2
+    assert len(await w.sent_codes("+8613912345678")) == 1
+
+
+async def test_the_right_code_proves_the_phone_once(make_world):
+    w = await make_world([])
+    me = await w.account("wecom")
+    await issue(w, me)
+    (code,) = await w.sent_codes(X_E164)
+    assert await check(w, me, other(code)) == Checked("wrong", CODE_TRIES - 1)
+    assert await check(w, me, code, at=NOW + timedelta(minutes=4)) == Checked("ok")
+    assert (await check(w, me, code)).outcome == "expired"  # used: it proves nothing twice
+
+
+async def test_five_wrong_tries_end_a_code(make_world):
+    w = await make_world([])
+    me = await w.account("wecom")
+    await issue(w, me)
+    (code,) = await w.sent_codes(X_E164)
+    for left in range(CODE_TRIES - 1, 0, -1):
+        assert await check(w, me, other(code)) == Checked("wrong", left)
+    assert (await check(w, me, other(code))).outcome == "exhausted"
+    assert (await check(w, me, code)).outcome == "exhausted"
+
+
+async def test_a_code_expires_after_five_minutes(make_world):
+    w = await make_world([])
+    me = await w.account("wecom")
+    await issue(w, me)
+    (code,) = await w.sent_codes(X_E164)
+    assert (await check(w, me, code, at=NOW + timedelta(minutes=5))).outcome == "expired"
+
+
+async def test_only_the_newest_code_counts_and_only_for_the_account_that_asked(make_world):
+    w = await make_world([])
+    me, stranger = await w.account("wecom"), await w.account("wecom")
+    later = NOW + timedelta(minutes=1)
+    await issue(w, me)
+    await issue(w, me, at=later)
+    old, new = await w.sent_codes(X_E164)
+    if old != new:
+        assert (await check(w, me, old, at=later)).outcome == "wrong"
+    assert (await check(w, stranger, new, at=later)).outcome == "expired"  # none for them
+    assert (await check(w, me, new, "13912345678", later)).outcome == "expired"  # other number
+    assert (await check(w, me, new, at=later)).outcome == "ok"
+
+
+async def test_a_proven_phone_links_one_persons_tickets_across_channels(make_world):
+    w = await make_world()
+    tg, wx, stranger = await w.account("telegram"), await w.account("wecom"), await w.account()
+    async with w.step() as p:
+        await p.verification.mark_verified(tg, X, NOW)
+        t1 = await p.tickets.create(draft(tg), NOW, DAY)
+        t2 = await p.tickets.create(draft(wx, reporter_verified=False), NOW, DAY)
+        t3 = await p.tickets.create(draft(stranger), NOW, DAY)
+
+    async def seen(account_id):
+        async with w.step() as p:
+            items, total = await p.tickets.visible(account_id, None, 0, 10, verified_phone=X)
+        assert total == len(items)
+        return {v.id for v in items}
+
+    assert await seen(wx) == {t2.id}  # claimed, not proven: its own only
+    assert await seen(stranger) == {t3.id}
+    async with w.step() as p:
+        await p.verification.mark_verified(wx, X, NOW)
+    assert await seen(wx) == {t1.id, t2.id}
+    assert await seen(tg) == {t1.id, t2.id}
+    async with w.step() as p:
+        assert (await p.tickets.get_visible(t1.id, wx, None, verified_phone=X)).id == t1.id
+        assert await p.tickets.get_visible(t1.id, wx, None) is None  # not asked as that person
+        assert await p.tickets.get_visible(t3.id, wx, None, verified_phone=X) is None
+
+
+async def test_a_ticket_reported_unproven_says_so_until_the_identity_is_attached(make_world):
+    w = await make_world()
+    me = await w.account("wecom")
+    async with w.step() as p:
+        t = await p.tickets.create(draft(me, reporter_verified=False, urgent=True), NOW, DAY)
+        proven = await p.tickets.create(draft(me), NOW, DAY)
+    assert t.reporter_verified is False and proven.reporter_verified is True
+    async with w.step() as p:
+        assert (await p.tickets.get_visible(t.id, me, None)).reporter_verified is False
+        after = await p.tickets.attach_identity(t.id, draft(me, reporter_verified=True), NOW)
+    assert after.reporter_verified is True
+    async with w.step() as p:
+        unproven_again = draft(me, reporter_verified=False)
+        assert (await p.tickets.attach_identity(t.id, unproven_again, NOW)).reporter_verified

@@ -44,14 +44,19 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
     if events:
         e = events[-1]
         last = desk.texts.labels.get(f"event_{e.action}", e.action) + (
-            f":{e.note}" if e.note else ""
+            f"：{e.note}" if e.note else ""  # full-width, as every sentence agents read
         )
     category_label = desk.policy.category_label(t.kind, t.category) if t.kind != "consult" else ""
+    # where the owner reported from (微信 on the card): the agents reach them there
+    reporter = await uow.accounts.account(t.reporter_account_id)
     return {
         "t": t,
         "salutation": details.get("salutation", ""),
         "role": details.get("reporter_role", ""),
         "identity_verified": details.get("identity_verified", True),
+        # a WeChat owner who reported before typing the SMS code back
+        "reporter_verified": t.reporter_verified,
+        "channel": reporter.channel if reporter is not None else "",
         "category_label": category_label,
         "photos": await uow.cases.photo_count(t.id),
         "handler": t.handler_name,

@@ -118,14 +118,21 @@ async def relay_owner_message(
         await desk.to_agents(
             uow, "agent_relay_header", data, purpose="relay", ref=ref, priority=PRIORITY_RELAY
         )
-    if data["kind"] not in ("text", "contact", "location") and data.get("message_id"):
-        # copied from the owner's chat: only a channel that can copy from there carries it
+    if data["kind"] not in ("text", "contact", "location") and (
+        data.get("message_id") or data.get("file_id")
+    ):
+        # copied from the owner's chat (or fetched from it: WeChat's media): only a channel
+        # that can carry it from there does
         owner = await desk.outbound.owner(uow, account_id)
         if owner is not None:
             await desk.outbound.write(
                 uow,
                 desk.outbound.agents,
-                Copy(Recipient(owner.channel, owner_chat_id), data["message_id"]),
+                Copy(
+                    Recipient(owner.channel, owner_chat_id),
+                    data.get("message_id") or 0,
+                    file_id=data.get("file_id") or "",
+                ),
                 priority=PRIORITY_RELAY,
                 purpose="relay",
                 ref=ref,

@@ -37,6 +37,8 @@ async def owner_blocked(desk: Desk, uow: UnitOfWork, row) -> None:
         acc.phone,
         (sv.id, sv.kind) if sv is not None else None,
         rules(desk),
+        # WeChat refuses beyond its budget, not because the owner blocked anyone
+        why="budget" if row.channel == "wecom" else "blocked",
     )
     await apply(desk, uow, ticket, effects)
 

@@ -10,6 +10,7 @@ from ..events import TicketChanged, TicketFiled
 from ..ports import TicketDraft, TicketView
 from ..session import Session
 from ..slots import Window
+from .identify import phone_unproven
 
 PREFIX = {"repair": "BX", "complaint": "TS", "consult": "ZX"}
 
@@ -59,6 +60,8 @@ def build_draft(
         unit_id=unit.get("unit_id"),
         unit_label=unit.get("label", ""),
         unit_verified=bool(unit.get("verified")),
+        # a WeChat owner who has not typed the SMS code back may report: the agents see it
+        reporter_verified=not phone_unproven(s),
         promised_contact_by=promise.contact_by,
         promised_arrive_by=promise.arrive_by,
         time_slot=time_slot,

@@ -83,6 +83,7 @@ def _relay(s: Session, ev: Inbound) -> None:
             message_id=ev.message_id,
             kind=ev.kind,
             text=ev.text,
+            file_id=ev.file_id,
             phone=ev.phone,
             header=first_of_album,
             salutation=s.profile.get("salutation", ""),

@@ -1,15 +1,26 @@
 """Who and where the owner is (核实业户信息, the 3A/3E case in DOMAIN.md).
 
-A shared contact is matched against the registry and read back; otherwise the unit is given
-step by step (identify_unit.py), and who is reporting (identify_person.py)."""
+A shared contact (or, on WeChat, a typed phone proven by an SMS code: identify_sms.py) is
+matched against the registry and read back; otherwise the unit is given step by step
+(identify_unit.py), and who is reporting (identify_person.py)."""
 
 from __future__ import annotations
 
 from ..events import Inbound
 from ..phone import looks_like_phone, normalize_phone
 from ..session import Session
-from ..steps import enter, goto, step
+from ..steps import enter, entry, goto, step
 from ..units import UnitRef
+from . import identify_sms  # noqa: F401  (WeChat's id.contact: its steps registered with these)
+
+# channels with no contact to share (WeChat): a typed phone is proven by an SMS code instead
+SMS_CHANNELS = frozenset({"wecom"})
+
+
+def phone_unproven(s: Session) -> bool:
+    """A WeChat owner who has not typed an SMS code back: may report (marked 身份未核实), and
+    sees only the tickets reported from this account."""
+    return s.channel in SMS_CHANNELS and not s.profile.get("phone_verified")
 
 
 def unit_dict(ref: UnitRef, verified: bool) -> dict:
@@ -36,12 +47,18 @@ async def finish(s: Session) -> None:
 # --- contact ----------------------------------------------------------------------------------
 @step("id.contact", accepts={"contact", "choice", "text"})
 async def ask_contact(s: Session) -> None:
+    if s.channel in SMS_CHANNELS:
+        await enter(s, "id.sms")
+        return
     r = s.ask("id_ask_contact", [[(s.label("id_manual"), "manual")]])
     r.request_contact = True
 
 
 @ask_contact.on
 async def on_contact(s: Session, ev: Inbound, value: str | None) -> None:
+    if s.channel in SMS_CHANNELS:
+        await enter(s, "id.sms")
+        return
     if value == "manual":
         s.d["for_other"] = True
         await goto(s, "id.community")
@@ -60,6 +77,17 @@ async def on_contact(s: Session, ev: Inbound, value: str | None) -> None:
     phone = normalize_phone(ev.phone)
     s.d["phone"] = phone
     s.say("id_contact_received")
+    if phone:
+        # a contact of the sender's own proves the phone, as an SMS code does on WeChat
+        s.d["phone_verified"] = True
+        await s.ports.verification.mark_verified(s.account_id, phone, s.now())
+    await match_phone(s, phone)
+
+
+@entry("id.match_phone")
+async def match_phone(s: Session, phone: str | None) -> None:
+    """A proven phone against the registry: one owner is read back, several are offered, none
+    goes step by step. Shared by the Telegram contact and WeChat's SMS code."""
     matches = await s.ports.registry.owners_by_phone(phone) if phone else []
     s.d["matches"] = [
         {
@@ -123,6 +151,7 @@ async def on_confirm(s: Session, ev: Inbound, value: str | None) -> None:
             "surname": m["surname"],
             "owner_id": m["owner_id"],
             "phone": s.d["phone"],
+            "phone_verified": bool(s.d.get("phone_verified")),
             "identity_verified": True,
             "role": "owner",
             "unit": m["unit"],

@@ -10,7 +10,7 @@ from ..phone import normalize_phone
 from ..session import Session
 from ..steps import goto, step
 from ..units import WORDS
-from .identify import finish
+from .identify import SMS_CHANNELS, finish
 
 _TITLE_WORDS = re.compile("(" + "|".join(map(re.escape, WORDS["title_words"])) + ")$")
 SURNAME = re.compile(r"^[\u4e00-\u9fff]{1,2}$")
@@ -67,6 +67,10 @@ async def on_title(s: Session, ev: Inbound, value: str | None) -> None:
 
 @step("id.phone", accepts={"contact", "text"}, text_limit=30)
 async def ask_phone(s: Session) -> None:
+    if s.channel in SMS_CHANNELS:
+        # no contact button there: a number to reach them, typed (not proven)
+        s.ask("id_sms_ask_contact_phone", [])
+        return
     r = s.ask("id_ask_phone", [])
     r.request_contact = True
 
@@ -78,7 +82,13 @@ async def on_phone(s: Session, ev: Inbound, value: str | None) -> None:
         s.say("id_phone_unclear")
         await ask_phone(s)
         return
+    own_contact = ev.kind == "contact" and ev.contact_is_own
+    # a typed number is proven only when it is the one this owner proved before
+    proven_before = s.profile.get("phone_verified") and s.profile.get("phone") == phone
     s.d["phone"] = phone
+    s.d["phone_verified"] = bool(own_contact or proven_before)
+    if own_contact:
+        await s.ports.verification.mark_verified(s.account_id, phone, s.now())
     s.say("id_contact_received")
     await _save_manual(s)
 
@@ -93,6 +103,7 @@ async def _save_manual(s: Session) -> None:
             "owner_id": s.d.get("unit_owner_id") if s.d.get("role") == "owner" else None,
             "unit_owner_id": s.d.get("unit_owner_id"),
             "phone": s.d["phone"],
+            "phone_verified": bool(s.d.get("phone_verified")),
             "identity_verified": False,
             "role": s.d.get("role", "owner"),
             "unit": ref,

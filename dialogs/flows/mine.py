@@ -1,6 +1,10 @@
 """我的工单: the owner's own tickets (and their units'), newest first, paged; a detail view with
 the history, where an open ticket can get more details or photos (补充) or be withdrawn (撤单).
-Every ticket id comes back from the server-side list: a forged id shows nothing."""
+Every ticket id comes back from the server-side list: a forged id shows nothing.
+
+Who sees what rests on what is proven: a proven phone (a Telegram contact of one's own, an SMS
+code on WeChat) adds the tickets reported from the person's other channels; a WeChat owner who
+has not proven the phone sees only this account's tickets, and is offered to prove it here."""
 
 from __future__ import annotations
 
@@ -10,15 +14,28 @@ from ..events import AlertAgents, Inbound, Reply
 from ..ports import OPEN_STATUSES as OPEN
 from ..session import Session
 from ..steps import enter, goto, step
+from .identify import SMS_CHANNELS, phone_unproven
 
 PAGE = 5
+
+
+def viewer(s: Session) -> tuple[int | None, str | None]:
+    """(owner of record, proven phone) whose tickets this owner may see besides their own."""
+    p = s.profile
+    phone = p.get("phone") if p.get("phone_verified") else None
+    if s.channel in SMS_CHANNELS and not (phone and p.get("identity_verified")):
+        # on WeChat a unit typed step by step proves nobody: the owner's tickets only through
+        # the registry's match of the proven phone
+        return None, phone
+    return p.get("owner_id"), phone
 
 
 @step("mine.list", accepts={"choice"})
 async def ask_list(s: Session) -> None:
     page = s.d.get("page", 0)
+    owner_id, phone = viewer(s)
     items, total = await s.ports.tickets.visible(
-        s.account_id, s.profile.get("owner_id"), page * PAGE, PAGE
+        s.account_id, owner_id, page * PAGE, PAGE, verified_phone=phone
     )
     rows = [
         [
@@ -36,6 +53,10 @@ async def ask_list(s: Session) -> None:
         nav.append((s.label("page_next"), "next"))
     if nav:
         rows.append(nav)
+    if phone_unproven(s):
+        rows.append([(s.label("mine_verify_phone"), "verify")])
+        if page == 0:
+            s.say("id_sms_mine_note")
     rows.append([(s.label("back_to_menu"), "menu")])
     pages = max(1, (total + PAGE - 1) // PAGE)
     s.ask("mine_list", rows, items=items, total=total, page=page + 1, pages=pages)
@@ -46,6 +67,9 @@ async def on_list(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "menu":
         await enter(s, "menu.show")
         return
+    if value == "verify":
+        await enter(s, "id.sms_later", back="mine.list")
+        return
     if value in ("prev", "next"):
         s.d["page"] = max(0, s.d.get("page", 0) + (1 if value == "next" else -1))
         await goto(s, "mine.list")
@@ -55,8 +79,9 @@ async def on_list(s: Session, ev: Inbound, value: str | None) -> None:
 
 
 async def _ticket(s: Session):
+    owner_id, phone = viewer(s)
     return await s.ports.tickets.get_visible(
-        s.d.get("ticket_id", 0), s.account_id, s.profile.get("owner_id")
+        s.d.get("ticket_id", 0), s.account_id, owner_id, verified_phone=phone
     )
 
 
