@@ -110,7 +110,8 @@ class Tickets(Protocol):
         limit: int,
         verified_phone: str | None = None,
     ) -> tuple[list[TicketView], int]:
-        """Tickets this account reported or that belong to the owner's units, newest first.
+        """Tickets this account reported or follows (a subscriber of a shared public fault)
+        or that belong to the owner's units, newest first.
         `verified_phone`: the phone this account has proven (a contact of its own, an SMS
         code); tickets reported from any other account that proved the same phone are the same
         person's (another channel). Ignored unless this account did prove it."""
@@ -125,8 +126,32 @@ class Tickets(Protocol):
     async def add_details(
         self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
     ) -> None: ...
-    async def withdraw(self, ticket_id: int, now: datetime) -> bool: ...
+    async def withdraw(self, ticket_id: int, now: datetime) -> bool:
+        """False when it is not open, or other owners reported the same fault (subscribers):
+        their fault is still there."""
+
     async def urge(self, ticket_id: int, now: datetime, interval_minutes: int) -> UrgeResult: ...
+
+    # one fault, one ticket (issue 12): a public-area repair joins the open ticket it matches
+    async def open_public_match(
+        self,
+        building: str,
+        spot: str,
+        category: str | None,
+        since: datetime,
+        community: str = "",
+    ) -> TicketView | None:
+        """The earliest open public-area repair at this building and spot, in this category,
+        filed at or after `since` and not merged into another."""
+
+    async def subscribe(
+        self, ticket_id: int, account_id: int, owner_id: int | None, now: datetime
+    ) -> bool:
+        """The account hears the ticket's progress, completion and survey like its reporter.
+        False when it does already (its reporter, a subscriber, the same registered owner)."""
+
+    async def unsubscribe(self, ticket_id: int, account_id: int, now: datetime) -> bool:
+        """The owner said it is not the same fault after all; False when not subscribed."""
 
 
 class Handoffs(Protocol):
@@ -218,6 +243,60 @@ class Verification(Protocol):
         own): the same person as any other account that proved it."""
 
 
+# --- answers from the knowledge base (常见问题) -----------------------------------------------
+@dataclass(frozen=True, slots=True)
+class KbMatch:
+    """One entry an owner's question matched, with its score (0..1: how sure the match is)."""
+
+    entry_id: int
+    question: str
+    answer: str
+    category: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Whose question: the owner's community and building, when known (entries may apply to
+    some buildings only)."""
+
+    community: str = ""
+    building: str = ""
+
+
+class Knowledge(Protocol):
+    async def ask(
+        self, question: str, where: Where, now: datetime, limit: int = 3
+    ) -> list[KbMatch]:
+        """The best entries for the question, best first, only those valid at `now` and for
+        `where`."""
+
+    async def entry(self, entry_id: int) -> KbMatch | None: ...
+
+    async def log_miss(
+        self, question: str, account_id: int | None, reason: str, now: datetime
+    ) -> None:
+        """No answer helped (reason: none / declined / other): for `/faq misses`."""
+
+
+# --- notices of outages (公告) -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    id: int
+    kind: str  # water / power / gas / lift / works / other
+    community: str
+    buildings: tuple[str, ...]  # empty: every building
+    starts_at: datetime
+    ends_at: datetime
+    text: str
+    urgent: bool
+
+
+class Notices(Protocol):
+    async def active(self, where: Where, now: datetime) -> list[NoticeView]:
+        """Notices in force at `now` for this community and building."""
+
+
 @dataclass(slots=True)
 class Ports:
     registry: Registry
@@ -225,3 +304,6 @@ class Ports:
     handoffs: Handoffs
     surveys: Surveys
     verification: Verification
+    # issue 12: set by storage/uow.py; the in-memory worlds of the tests give their own
+    knowledge: Knowledge | None = None
+    notices: Notices | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -188,6 +188,8 @@ class Ticket(Base):
     sla_paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # bumped by every change the desk makes: buttons carry it, so a double tap applies once
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # one fault, one ticket: a ticket merged by hand into another points at it
+    merged_into: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -382,3 +384,91 @@ class Task(Base):
     result: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- issue 12: knowledge base, notices, one fault one ticket -------------------------------------
+class KbEntry(Base):
+    """A 常见问题 entry: the question, other ways owners ask it, the answer (plain text, escaped
+    by the templates), where and when it applies, who changed it last."""
+
+    __tablename__ = "kb_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(sa.Text)
+    alternatives: Mapped[list] = mapped_column(JSONType, default=list)
+    answer: Mapped[str] = mapped_column(sa.Text)
+    category: Mapped[str] = mapped_column(sa.String(32), default="")
+    community: Mapped[str] = mapped_column(sa.String(64), default="")
+    buildings: Mapped[list] = mapped_column(JSONType, default=list)  # empty: every building
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KbChange(Base):
+    """Every change to an entry, by whom (an agent's name, "cli", "import"): before and after."""
+
+    __tablename__ = "kb_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_entries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(16))  # add / edit / off / on / import
+    before: Mapped[dict] = mapped_column(JSONType, default=dict)
+    after: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class KbMiss(Base):
+    """An owner's question the knowledge base could not answer (or whose answer did not help):
+    `/faq misses` lists the most frequent of the week."""
+
+    __tablename__ = "kb_misses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(sa.Text)
+    # the question folded (synonyms, simplified, no punctuation): equal asks count together
+    normalized: Mapped[str] = mapped_column(sa.String(200), index=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    reason: Mapped[str] = mapped_column(sa.String(16), default="none")  # none / declined / other
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Notice(Base):
+    """A 公告 of an outage or works: where (a community, some buildings or all), when, what."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # water / power / gas / lift / works / other
+    community: Mapped[str] = mapped_column(sa.String(64), default="")
+    buildings: Mapped[list] = mapped_column(JSONType, default=list)  # empty: all of them
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    urgent: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(sa.String(16), default="active")  # active / ended
+    created_by: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoticeRecipient(Base):
+    """Who was told of a notice: the same owners hear when it ends early or is extended."""
+
+    __tablename__ = "notice_recipients"
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("notices.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketSubscriber(Base):
+    """Another owner who reported the same public fault: hears the progress, the completion and
+    the survey like the reporter. `active` False: split back out by an agent."""
+
+    __tablename__ = "ticket_subscribers"
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
