@@ -1,6 +1,6 @@
 """Dialog throughput and memory, through the real dispatcher and a real SQLite file, no network.
 
-    python bench/dialogs.py [--owners 200] [--open 10000]
+    python bench/dialogs.py [--owners 200] [--open 10000] [--pg]
 
 Phase 1: owners each complete a repair dialog (11 steps, every step persisted) through the real
 Dispatcher; then the same count of updates through a bare aiogram echo handler. Prints steps per
@@ -91,6 +91,23 @@ def _press(uid: int, uidx: count, session: NullSession, label: str) -> dict:
     }
 
 
+PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+
+
+async def _pg_database(name: str, create: bool) -> str:
+    """A throwaway PostgreSQL database for the run (--pg)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_SERVER.replace("+asyncpg", "") + "/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{PG_SERVER}/{name}"
+
+
 async def _setup(db_path: str, owners: int):
     from bot.factory import build_app, build_dispatcher
     from bot.settings import Settings
@@ -98,7 +115,7 @@ async def _setup(db_path: str, owners: int):
     from storage.owner_import import import_owners
     from storage.uow import UnitOfWork
 
-    url = f"sqlite+aiosqlite:///{db_path}"
+    url = db_path if "://" in db_path else f"sqlite+aiosqlite:///{db_path}"
     await migrate(url)
     app = build_app(Settings(bot_token=TOKEN, database_url=url))
     lines = ["building,unit,room,name,salutation,phone"]
@@ -119,9 +136,10 @@ async def _feed(dp, bot, raw: dict, lat: list[float]) -> None:
     lat.append(time.perf_counter() - t0)
 
 
-async def repair_dialogs(owners: int) -> tuple[int, float, float, list[float]]:
+async def repair_dialogs(owners: int, pg: bool = False) -> tuple[int, float, float, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        app, bot, dp, session = await _setup(os.path.join(tmp, "bench.sqlite3"), owners)
+        where = await _pg_database("bench_dialogs", True) if pg else os.path.join(tmp, "b.sqlite3")
+        app, bot, dp, session = await _setup(where, owners)
         uidx = count(1)
         lat: list[float] = []
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -155,6 +173,8 @@ async def repair_dialogs(owners: int) -> tuple[int, float, float, list[float]]:
                 await _feed(dp, bot, _press(uid, uidx, session, label), lat)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         await app.db.dispose()
+        if pg:
+            await _pg_database("bench_dialogs", False)
         return len(lat), cpu, wall, lat
 
 
@@ -224,6 +244,9 @@ def main() -> None:
     ap.add_argument("--owners", type=int, default=200)
     ap.add_argument("--open", type=int, default=10_000)
     ap.add_argument("--child", choices=["ours", "bare"])
+    ap.add_argument(
+        "--pg", action="store_true", help="also on PostgreSQL (127.0.0.1:5432, a throwaway database)"
+    )
     args = ap.parse_args()
     if args.child:
         fn = memory_ours if args.child == "ours" else memory_bare
@@ -239,6 +262,16 @@ def main() -> None:
     print(
         f"  latency p50/p95/p99   {pct(lat, 0.5):.2f} / {pct(lat, 0.95):.2f} / {pct(lat, 0.99):.2f} ms"
     )
+    if args.pg:
+        # the server's own CPU is not in this process's figure: wall time is shown beside it
+        n, pg_cpu, pg_wall, pg_lat = asyncio.run(repair_dialogs(args.owners, pg=True))
+        print("the same dialogs, every step committed to PostgreSQL (server CPU not included)")
+        print(f"  steps/s (wall)        {n / pg_wall:10.0f}")
+        print(f"  steps per CPU second  {n / pg_cpu:10.0f}   (this process)")
+        print(
+            f"  latency p50/p95/p99   {pct(pg_lat, 0.5):.2f} / {pct(pg_lat, 0.95):.2f} / "
+            f"{pct(pg_lat, 0.99):.2f} ms"
+        )
     print(f"bare aiogram echo: {steps} updates")
     print(f"  updates per CPU sec   {steps / echo_cpu:10.0f}")
     print(f"  ratio ours/echo       {(steps / cpu) / (steps / echo_cpu):10.2f}")
