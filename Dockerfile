@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# the managers' report draws Chinese chart labels (bot/reports/charts.py)
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # installed as a wheel: the templates, samples and migrations travel as package data
 WORKDIR /src
 COPY pyproject.toml ./

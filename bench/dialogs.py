@@ -245,7 +245,9 @@ def main() -> None:
     ap.add_argument("--open", type=int, default=10_000)
     ap.add_argument("--child", choices=["ours", "bare"])
     ap.add_argument(
-        "--pg", action="store_true", help="also on PostgreSQL (127.0.0.1:5432, a throwaway database)"
+        "--pg",
+        action="store_true",
+        help="also on PostgreSQL (127.0.0.1:5432, a throwaway database)",
     )
     args = ap.parse_args()
     if args.child:

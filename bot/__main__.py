@@ -1,5 +1,6 @@
 """python -m bot [run|console|migrate|import-owners FILE [--replace [--yes]]|lint-templates|
-agents …|workers …]
+agents …|workers …|kb import|export|ask …|notice add|list|end …|
+report --from --to …]
 
 With no command: the bot when BOT_TOKEN is set (long polling, or webhook mode when WEBHOOK_URL
 is set), with WeChat beside it when the WECOM_* settings are set; WeChat alone with those and no
@@ -21,10 +22,23 @@ from .settings import Settings, SettingsError
 log = logging.getLogger("bot")
 
 # commands whose output is the terminal's content: library chatter stays out of it
-QUIET = ("console", "import-owners", "lint-templates", "migrate", "agents", "workers")
+QUIET = (
+    "console",
+    "import-owners",
+    "lint-templates",
+    "migrate",
+    "agents",
+    "workers",
+    "notice",
+    "kb",
+    "report",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .kb_cli import add_parsers as add_kb_parsers
+    from .notice_cli import add_parsers as add_notice_parsers
+    from .reports.cli import add_parsers as add_report_parsers
     from .roster_cli import add_parsers
 
     p = argparse.ArgumentParser(prog="python -m bot")
@@ -42,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--yes", action="store_true", help="with --replace: do not ask")
     sub.add_parser("lint-templates", help="check every template against the polite-language rules")
     add_parsers(sub)
+    add_notice_parsers(sub)
+    add_kb_parsers(sub)
+    add_report_parsers(sub)
     return p
 
 
@@ -94,6 +111,18 @@ def _dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int
         from .roster_cli import run
 
         return asyncio.run(run(settings, args))
+    if command == "kb":
+        from .kb_cli import run as run_kb
+
+        return asyncio.run(run_kb(settings, args))
+    if command == "report":
+        from .reports.cli import report_command
+
+        return report_command(settings, args)
+    if command == "notice":
+        from .notice_cli import run as run_notice
+
+        return asyncio.run(run_notice(settings, args))
     return 2
 
 

@@ -143,6 +143,7 @@ async def run_console(app: App) -> None:
     from storage.uow import UnitOfWork
 
     from .cli import safe_url
+    from .kb_cli import load_sample_faq
     from .paths import SAMPLE_OWNERS
 
     texts = app.texts
@@ -169,6 +170,9 @@ async def run_console(app: App) -> None:
                     "console_sample_loaded", {"units": rep.units_added, "owners": rep.owners_added}
                 )
             )
+            # and the starter 常见问题, so that 咨询 answers as it will in service
+            faq = await load_sample_faq(app.sessionmaker, app.clock.now())
+            print(texts.render("cli_kb_sample_loaded", {"count": faq}))
     chat = ConsoleChat(app)
     await chat.begin()
     while True:

@@ -31,7 +31,7 @@ WECOM = "wecom"
 from .outbox_sender import OutboxSender
 from .rate_limit import SharedLimits
 from .rendering import TelegramRenderer
-from .routers import agents, owner, stale
+from .routers import agents, faq, merge, notice, owner, stale
 from .settings import Settings
 
 
@@ -163,6 +163,12 @@ def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, 
     )
     dp.include_router(owner.make_router())
     if app.settings.agent_chat:
+        # /merge and /split before the agents' router, which answers every other command
+        dp.include_router(merge.make_router(app.settings.agent_chat))
+        # /faq too: a /faq replying to an owner's message is a look-up, not words for them
+        dp.include_router(faq.make_router(app.settings.agent_chat))
+        # /notice, and the replies to its prompts (typed buildings, times, the text)
+        dp.include_router(notice.make_router(app.settings.agent_chat))
         dp.include_router(agents.make_router(app.settings.agent_chat))
     dp.include_router(stale.make_router())  # every tap answered, whatever chat it came from
     return dp, sender

@@ -70,6 +70,8 @@ class Policy:
         self.handoff_wait_minutes: int = desk.handoff_wait_minutes
         self.escalation_reply_hours: int = desk.escalation_reply_hours
         self.urge_interval_minutes: int = desk.urge_interval_minutes
+        # one fault, one ticket (issue 12): how far back an open public repair is matched
+        self.same_fault_hours: int = desk.same_fault_hours
         self.departments: list[str] = list(
             desk.departments
             or dict.fromkeys(

@@ -104,6 +104,7 @@ class DeskRules(_Table):
     handoff_wait_minutes: NonNegativeInt = 3
     escalation_reply_hours: NonNegativeInt = 2
     urge_interval_minutes: NonNegativeInt = 30
+    same_fault_hours: NonNegativeInt = 12
     departments: list[str] = []  # empty: the categories' departments, in order
     eta_choices: list[NonNegativeInt] = [30, 60, 120]
     progress_steps: list[str] = []

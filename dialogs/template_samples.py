@@ -48,6 +48,21 @@ def _ticket(urgent: bool) -> TicketView:
     )
 
 
+def _notice(flag: bool) -> dict[str, Any]:
+    """A notice of outage (公告) as the templates read it (dialogs/notices.py `context`)."""
+    return {
+        "id": 3,
+        "kind": "water" if flag else "other",
+        "community": "阳光花园" if flag else "",
+        "building_labels": ["3栋", "5栋"] if flag else [],
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(hours=4 if flag else 20),
+        "same_day": flag,
+        "text": "请您提前储水 <管道检修>" if flag else "",
+        "urgent": flag,
+    }
+
+
 def contexts() -> list[dict[str, Any]]:
     out = []
     for flag in (True, False):
@@ -134,6 +149,67 @@ def contexts() -> list[dict[str, Any]]:
                 "plans": [plan, plan, plan],
                 "duty_agent": "值班客服小林",
                 "question": "物业费怎么交？",
+                # the knowledge base (常见问题, issue 12): an answer, the choices, /faq
+                "kb_question": "物业费怎么交？",
+                "kb_answer": "可以在微信公众号缴费。\n也可以到物业服务中心<前台>缴纳 & 开票。",
+                "kb_options": ["物业费怎么交？", "物业费的收费标准是多少？"],
+                "kb_confident": 0.75,
+                "kb_middling": 0.45,
+                "faq_question": "物业费在哪里交",
+                "faq_matches": [
+                    SimpleNamespace(
+                        entry_id=3, question="物业费怎么交？", answer="微信缴费。", score=s
+                    )
+                    for s in (0.9, 0.5, 0.2)
+                ]
+                if flag
+                else [],
+                "faq_entry": SimpleNamespace(
+                    id=3,
+                    question="物业费怎么交？",
+                    alternatives=["管理费在哪交"] if flag else [],
+                    answer="可以在微信公众号缴费。",
+                    category="物业费" if flag else "",
+                    active=flag,
+                    updated_by="小林" if flag else "",
+                    updated_at=NOW,
+                ),
+                "entry_id": 3,
+                "faq_q": "物业费怎么交？",
+                "faq_a": "可以在微信公众号缴费。",
+                "faq_active": flag,
+                "faq_misses": [("游泳池什么时候开放", 4)] if flag else [],
+                "faq_days": 7,
+                "faq_form": "edit" if flag else "show",
+                "faq_problem": "no_bar" if flag else "no_question",
+                "faq_problems": ["question_too_long", "answer_too_long", "dates_reversed"]
+                if flag
+                else ["missing_question", "missing_answer"],
+                "kb_max_question": 100,
+                "kb_max_answer": 600,
+                # the knowledge base's operator commands (bot/kb_cli.py): import report, kb ask
+                "kb_report": SimpleNamespace(
+                    encoding_error=False,
+                    header_error="",
+                    errors=[
+                        (3, "missing_answer", ""),
+                        (4, "bad_date", "2026/13/01"),
+                        (5, "duplicate_question", "2"),
+                        (6, "answer_too_long", "720"),
+                    ]
+                    if flag
+                    else [],
+                    rows=46,
+                    added=40,
+                    updated=2,
+                    unchanged=4,
+                    retired=25 if flag else 0,
+                    retired_examples=[(7, "物业费怎么交？")] if flag else [],
+                ),
+                "kb_matches": [
+                    SimpleNamespace(entry_id=1, question="物业费怎么交？", category="缴费", score=s)
+                    for s in ((0.82, 0.51, 0.3) if flag else (0.5, 0.2))
+                ],
                 "in_hours": flag,
                 "minutes": 3,
                 "reply_by": NOW,
@@ -163,6 +239,21 @@ def contexts() -> list[dict[str, Any]]:
                 "roster": "agents" if flag else "workers",
                 "agent": "小林",
                 "supervisors": ["周主管"] if flag else [],
+                # notices (公告, issue 12): one notice as dialogs/notices.py `context` makes it
+                "notice": _notice(flag),
+                "notices": [{**_notice(flag), "told": 12, "state": "active", "created_by": "小林"}]
+                if flag
+                else [],
+                "reach": 12 if flag else 0,
+                "held_until": NOW + timedelta(hours=18) if flag else None,
+                "early": flag,
+                "old_end": NOW + timedelta(hours=4),
+                "change": "extended" if flag else "ended",
+                "known_buildings": ["1", "3", "5"],
+                "bad_buildings": ["9"] if flag else [],
+                "bad_time": "明天下午三点半" if flag else "",
+                "quiet": "21:00-08:00",
+                "options": ["停水", "停电"],
                 "hours": 2,
                 "kind": "text" if flag else "recheck",
                 "text": "水管还在漏 <急>",
@@ -229,6 +320,21 @@ def contexts() -> list[dict[str, Any]]:
                 "next_at": NOW + timedelta(minutes=1),
                 "tries": 5,
                 "tries_left": 4 if flag else 1,
+                # one fault, one ticket (issue 12): the shared fault, merges and splits
+                "reporters": 3 if flag else 1,
+                "merged_into": "BX-20261123-0001" if flag else "",
+                "arrive_by": NOW + timedelta(hours=4) if flag else None,
+                "already": not flag,
+                "into": "BX-20261123-0001",
+                "was": "BX-20261123-0001",
+                "moved": 2,
+                "new_number": "BX-20261123-0008",
+                "refusal": "supervisor_only" if flag else "ambiguous",
+                "candidates": [
+                    SimpleNamespace(salutation="王女士", phone_tail="0301"),
+                    SimpleNamespace(salutation="", phone_tail="0302"),
+                ],
+                "status": "done",
             }
         )
     return out

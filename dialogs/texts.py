@@ -37,6 +37,8 @@ class AudienceLoader(jinja2.FileSystemLoader):
         self.paths: dict[str, str] = {}
         for path in sorted(root.rglob("*.j2")):
             where = path.relative_to(root).as_posix()
+            if where.startswith("manager/"):  # the report's page: bot/reports renders it
+                continue
             if path.name in self.paths:
                 raise DuplicateTemplate(f"{path.name}: {self.paths[path.name]} and {where}")
             self.paths[path.name] = where

@@ -9,7 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Attachment, Ticket, TicketEvent, Worker, WorkOrder
+from . import ticket_subscribers as subs
+from .models import Attachment, Ticket, TicketEvent, TicketSubscriber, Worker, WorkOrder
 from .ticket_history import record_event, ticket_events
 
 # states that end a ticket's life: closing time is stamped on entering them
@@ -27,6 +28,10 @@ class CaseRepo:
         if lock and self.s.bind.dialect.name == "postgresql":
             q = q.with_for_update()
         return await self.s.scalar(q)
+
+    async def id_of(self, number: str) -> int | None:
+        """The ticket an agent names (/merge, /split); then read it by id, under its lock."""
+        return await self.s.scalar(sa.select(Ticket.id).where(Ticket.number == number.upper()))
 
     def event(
         self,
@@ -110,3 +115,24 @@ class CaseRepo:
             )
             or 0
         )
+
+    # --- one fault, one ticket: the other owners who reported it --------------------------------
+    async def subscribers(self, ticket_id: int) -> list[TicketSubscriber]:
+        return await subs.active(self.s, ticket_id)
+
+    async def reporters(self, ticket_id: int) -> int:
+        """Its reporter and the owners who reported the same fault since (the card's count)."""
+        return 1 + await subs.count(self.s, ticket_id)
+
+    async def is_subscriber(self, ticket_id: int, account_id: int) -> bool:
+        return await subs.is_active(self.s, ticket_id, account_id)
+
+    async def add_subscriber(
+        self, ticket: Ticket, account_id: int, owner_id: int | None, now: datetime
+    ) -> bool:
+        """Moved here by a merge: every account that was told of the other ticket keeps being
+        told, whoever it belongs to."""
+        return await subs.join(self.s, ticket, account_id, owner_id, now, same_owner_counts=False)
+
+    async def drop_subscriber(self, ticket_id: int, account_id: int) -> bool:
+        return await subs.leave(self.s, ticket_id, account_id)

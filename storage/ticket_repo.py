@@ -1,5 +1,5 @@
-"""Tickets as the owner's dialogs see them: create, list what is visible, add, withdraw, urge.
-Never commits; the unit of work does."""
+"""Tickets as the owner's dialogs see them: create, list what is visible, add, withdraw, urge,
+and join a shared public fault (one fault, one ticket). Never commits; the unit of work does."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.ports import OPEN_STATUSES as OPEN
 from dialogs.ports import TicketDraft, TicketEventView, TicketView
 
+from . import ticket_subscribers as subs
 from .models import Account, Attachment, FollowUp, Ticket, TicketCounter, UnitOwner
 from .sql_helpers import upsert_insert
 from .ticket_history import record_event, ticket_events
+from .ticket_subscribers import SharedFaults
 
 
-class TicketRepo:
+class TicketRepo(SharedFaults):
     def __init__(self, session: AsyncSession):
         self.s = session
 
@@ -121,7 +123,11 @@ class TicketRepo:
         return await self._view(t, with_events=False)
 
     def _visible_clause(self, account_id: int, owner_id: int | None, verified_phone: str | None):
-        conds = [Ticket.reporter_account_id == account_id]
+        # a subscriber of a shared public fault follows it there too
+        conds = [
+            Ticket.reporter_account_id == account_id,
+            Ticket.id.in_(subs.followed_by(account_id)),
+        ]
         if verified_phone:
             # the same person on another channel: an account that proved the same phone, and
             # only when this account proved it too
@@ -155,7 +161,14 @@ class TicketRepo:
             .offset(offset)
             .limit(limit)
         )
-        return [await self._view(t, with_events=False) for t in rows], int(total or 0)
+        followed = set(await self.s.scalars(subs.followed_by(account_id)))
+        views = [
+            await self._view(
+                t, with_events=False, private=subs.unit_hidden(t, account_id, owner_id, followed)
+            )
+            for t in rows
+        ]
+        return views, int(total or 0)
 
     async def get_visible(
         self,
@@ -170,7 +183,11 @@ class TicketRepo:
                 self._visible_clause(account_id, owner_id, verified_phone),
             )
         )
-        return None if t is None else await self._view(t, with_events=True)
+        if t is None:
+            return None
+        followed = {t.id} if await subs.is_active(self.s, t.id, account_id) else set()
+        private = subs.unit_hidden(t, account_id, owner_id, followed)
+        return await self._view(t, with_events=True, private=private)
 
     async def add_details(
         self, ticket_id: int, note: str, attachments: list[dict[str, str]], now: datetime
@@ -190,10 +207,11 @@ class TicketRepo:
         )
 
     async def withdraw(self, ticket_id: int, now: datetime) -> bool:
-        """Only an open ticket can be withdrawn: a conditional update, safe against a race."""
+        """Only an open ticket can be withdrawn: a conditional update, safe against a race. Not
+        one that other owners reported too: the fault is still theirs."""
         res = await self.s.execute(
             sa.update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN))
+            .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN), ~subs.shared())
             .values(status="withdrawn", updated_at=now, closed_at=now)
             .returning(Ticket.reporter_account_id)
         )
@@ -231,7 +249,7 @@ class TicketRepo:
         return UrgeResult(outcome, t.number, t.handler_name, overdue)
 
     async def _view(
-        self, t: Ticket, with_events: bool, attachments: int | None = None
+        self, t: Ticket, with_events: bool, attachments: int | None = None, private: bool = False
     ) -> TicketView:
         n_att = (
             attachments
@@ -256,7 +274,7 @@ class TicketRepo:
             urgent=t.urgent,
             description=t.description,
             location=t.location,
-            unit_label=t.unit_label,
+            unit_label="" if private else t.unit_label,
             created_at=t.created_at,
             promised_contact_by=t.promised_contact_by,
             promised_arrive_by=t.promised_arrive_by,

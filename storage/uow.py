@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.ports import Ports
 
 from .followups_repo import FollowUpRepo
+from .kb_repo import KnowledgeRepo
+from .notice_repo import NoticesRepo
 from .outbox import OutboxRepo
 from .repositories import (
     AccountRepo,
@@ -73,6 +75,8 @@ class UnitOfWork:
             surveys=SurveyRepo(self.session),
             # its SMS rows go through this unit of work's outbox, sent after its commit
             verification=VerificationRepo(self.session, self.outbox),
+            notices=NoticesRepo(self.session),
+            knowledge=KnowledgeRepo(self.session),
         )
 
     async def commit(self) -> None:

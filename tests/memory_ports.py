@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from dialogs.notices import in_force
 from dialogs.ports import (
     CODE_INTERVAL,
     CODE_TRIES,
@@ -13,6 +14,8 @@ from dialogs.ports import (
     OPEN_STATUSES,
     Checked,
     Issued,
+    KbMatch,
+    NoticeView,
     OwnerMatch,
     Ports,
     SurveyView,
@@ -20,6 +23,7 @@ from dialogs.ports import (
     TicketEventView,
     TicketView,
     UrgeResult,
+    Where,
 )
 from dialogs.units import UnitRef
 from storage.verification_repo import e164, new_code
@@ -153,6 +157,8 @@ class MemTickets:
         self.counters: dict[str, int] = {}
         self.urged: dict[int, datetime] = {}
         self.urge_counts: dict[int, int] = {}
+        # one fault, one ticket: ticket → account → [owner_id, active]
+        self.subscribers: dict[int, dict[int, list]] = {}
 
     def _row(self, ticket_id: int) -> tuple[TicketDraft, TicketView] | None:
         return self.rows[ticket_id - 1] if 0 < ticket_id <= len(self.rows) else None
@@ -215,10 +221,19 @@ class MemTickets:
         view.events.append(TicketEventView(now, "identity_added", ""))
         return replace(view, events=[])
 
-    def _sees(self, d: TicketDraft, account_id, owner_id, phone=None) -> bool:
-        """The reporter, the same person on another channel (a phone both accounts proved),
-        the owner it was filed for, and the owner of its verified unit."""
-        if d.reporter_account_id == account_id:
+    def _follows(self, ticket_id: int, account_id: int) -> bool:
+        return self.subscribers.get(ticket_id, {}).get(account_id, [None, False])[1]
+
+    def _private(self, d: TicketDraft, v: TicketView, account_id, owner_id) -> TicketView:
+        """A subscriber sees the shared fault, never the reporter's home unit."""
+        own = d.reporter_account_id == account_id or (owner_id and d.owner_id == owner_id)
+        return replace(v, unit_label="") if self._follows(v.id, account_id) and not own else v
+
+    def _sees(self, d: TicketDraft, account_id, owner_id, phone=None, ticket_id=0) -> bool:
+        """The reporter, a subscriber of the shared fault, the same person on another channel
+        (a phone both accounts proved), the owner it was filed for, and the owner of its
+        verified unit."""
+        if d.reporter_account_id == account_id or self._follows(ticket_id, account_id):
             return True
         proven = self.verification.proven if self.verification else {}
         if phone and proven.get(account_id) == phone == proven.get(d.reporter_account_id):
@@ -230,7 +245,11 @@ class MemTickets:
 
     async def visible(self, account_id, owner_id, offset, limit, verified_phone=None):
         items = sorted(
-            (v for d, v in self.rows if self._sees(d, account_id, owner_id, verified_phone)),
+            (
+                self._private(d, v, account_id, owner_id)
+                for d, v in self.rows
+                if self._sees(d, account_id, owner_id, verified_phone, v.id)
+            ),
             key=lambda v: -v.id,
         )
         # a list shows no history: only get_visible reads it (as storage/ticket_repo.py)
@@ -238,9 +257,9 @@ class MemTickets:
 
     async def get_visible(self, ticket_id, account_id, owner_id, verified_phone=None):
         row = self._row(ticket_id)
-        if row is None or not self._sees(row[0], account_id, owner_id, verified_phone):
+        if row is None or not self._sees(row[0], account_id, owner_id, verified_phone, ticket_id):
             return None
-        return replace(row[1], events=list(row[1].events))
+        return replace(self._private(*row, account_id, owner_id), events=list(row[1].events))
 
     async def add_details(self, ticket_id, note, attachments, now):
         row = self._row(ticket_id)
@@ -270,11 +289,62 @@ class MemTickets:
 
     async def withdraw(self, ticket_id, now):
         row = self._row(ticket_id)
-        if row is None or row[1].status not in OPEN_STATUSES:
+        shared = any(active for _, active in self.subscribers.get(ticket_id, {}).values())
+        if row is None or row[1].status not in OPEN_STATUSES or shared:
             return False
         row[1].status = "withdrawn"
         row[1].events.append(TicketEventView(now, "withdrawn", ""))
         return True
+
+    # --- one fault, one ticket (as storage/ticket_subscribers.py) ---------------------------
+    async def open_public_match(self, building, spot, category, since, community=""):
+        for d, v in self.rows:  # oldest first
+            place = d.details
+            if (
+                category
+                and d.kind == "repair"
+                and d.category == category
+                and v.status in OPEN_STATUSES
+                and v.created_at >= since
+                and place.get("place") == "public"
+                and place.get("pub_building") == building
+                and place.get("pub_spot") == spot
+                and place.get("community", "") == community
+            ):
+                return replace(v, unit_label="", events=[])
+        return None
+
+    async def subscribe(self, ticket_id, account_id, owner_id, now):
+        row = self._row(ticket_id)
+        if row is None or row[1].status not in OPEN_STATUSES:
+            return False
+        d, view = row
+        subs = self.subscribers.setdefault(ticket_id, {})
+        if d.reporter_account_id == account_id or self._follows(ticket_id, account_id):
+            return False
+        if owner_id is not None:
+            reporter_is = (
+                d.owner_id == owner_id and d.details.get("reporter_role", "owner") == "owner"
+            )
+            if reporter_is or any(o == owner_id and a for o, a in subs.values()):
+                return False
+        subs[account_id] = [owner_id, True]
+        view.events.append(TicketEventView(now, "subscribed", ""))
+        return True
+
+    async def unsubscribe(self, ticket_id, account_id, now):
+        if not self._follows(ticket_id, account_id):
+            return False
+        self.subscribers[ticket_id][account_id][1] = False
+        self.row_view(ticket_id).events.append(TicketEventView(now, "unsubscribed", ""))
+        return True
+
+    def row_view(self, ticket_id: int) -> TicketView:
+        return self.rows[ticket_id - 1][1]
+
+    def reporters(self, ticket_id: int) -> int:
+        """The card's count: the reporter and the active subscribers."""
+        return 1 + sum(1 for _, a in self.subscribers.get(ticket_id, {}).values() if a)
 
 
 class MemHandoffs:
@@ -321,6 +391,57 @@ class MemSurveys:
         self.rows[survey.id] = replace(survey)
 
 
+class MemKnowledge:
+    """常见问题 for dialog tests, ranked by a rule the test sets: each entry names the words that
+    pick it and how sure each makes the match (storage/kb_repo.py does the real matching, and
+    these tests do not depend on how well it does)."""
+
+    def __init__(self):
+        self.entries: dict[int, KbMatch] = {}
+        self.cues: dict[int, dict[str, float]] = {}
+        self.asked: list[tuple[str, Where]] = []
+        self.misses: list[tuple[str, int | None, str]] = []
+
+    def add(self, question: str, answer: str, cues: dict[str, float], category: str = "") -> int:
+        entry_id = len(self.entries) + 1
+        self.entries[entry_id] = KbMatch(entry_id, question, answer, category, 1.0)
+        self.cues[entry_id] = dict(cues)
+        return entry_id
+
+    async def ask(self, question, where, now, limit=3):
+        self.asked.append((question, where))
+        scored = []
+        for entry_id, cues in self.cues.items():
+            score = max((v for word, v in cues.items() if word in question), default=0.0)
+            if score > 0:
+                scored.append(replace(self.entries[entry_id], score=score))
+        return sorted(scored, key=lambda m: (-m.score, m.entry_id))[:limit]
+
+    async def entry(self, entry_id):
+        return self.entries.get(entry_id)
+
+    async def log_miss(self, question, account_id, reason, now):
+        self.misses.append((question, account_id, reason))
+
+
+class MemNotices:
+    """Notices (公告) a test puts in (`add`); `active` keeps the rule storage/notice_repo.py
+    keeps (dialogs/notices.py `in_force`)."""
+
+    def __init__(self):
+        self.rows: list[NoticeView] = []
+
+    def add(self, kind, community, buildings, starts_at, ends_at, text="", urgent=False) -> int:
+        view = NoticeView(
+            len(self.rows) + 1, kind, community, tuple(buildings), starts_at, ends_at, text, urgent
+        )
+        self.rows.append(view)
+        return view.id
+
+    async def active(self, where, now):
+        return [n for n in self.rows if in_force(n, where.community, where.building, now)]
+
+
 SAMPLE = [
     ("", "3", "1", "3A", "王", "女士", "13800000301"),
     ("", "3", "1", "3B", "陈", "女士", "13800000302"),
@@ -340,4 +461,5 @@ def memory_ports(rows=None) -> Ports:
         handoffs=MemHandoffs(),
         surveys=MemSurveys(),
         verification=verification,
+        notices=MemNotices(),
     )

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from desk import effects as fx
+from desk import merge
 from desk.sla import SLA_KINDS
 from storage.models import Ticket
 from storage.uow import UnitOfWork
 
 from . import cards
 from .buttons import stamped, worded
-from .context import PRIORITY_PROMPT, PRIORITY_RELAY, Desk
+from .context import PRIORITY_PROMPT, PRIORITY_RELAY, Desk, owner_accounts
 
 # effects that change the ticket itself (messages and follow-ups alone do not)
 TICKET_CHANGES = (
@@ -29,6 +30,8 @@ TICKET_CHANGES = (
     fx.WorkOrdered,
     fx.Reopened,
     fx.FollowUpScheduled,
+    merge.MarkedMerged,
+    merge.SubscriberDropped,
 )
 
 
@@ -108,14 +111,17 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
             case fx.CardChanged():
                 await cards.refresh_card(desk, uow, t)
             case fx.ToOwner():
-                await desk.to_owner(
-                    uow,
-                    e.account_id if e.account_id is not None else t.reporter_account_id,
-                    e.template,
-                    worded(desk, e.context),
-                    buttons=stamped(e.buttons, t),
-                    ticket_id=t.id if (t is not None and e.about_ticket) else None,
-                )
+                # the ticket's news goes to every owner who reported it (one fault, one ticket)
+                to = [e.account_id] if e.account_id is not None else await owner_accounts(uow, t)
+                for account_id in to:
+                    await desk.to_owner(
+                        uow,
+                        account_id,
+                        e.template,
+                        _public_place(t, worded(desk, e.context)),
+                        buttons=stamped(e.buttons, t),
+                        ticket_id=t.id if (t is not None and e.about_ticket) else None,
+                    )
             case fx.ToAgents():
                 await desk.to_agents(
                     uow,
@@ -150,8 +156,26 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                 from . import relay
 
                 await relay.start_human(desk, uow, e.agent, e.account_id, ticket=t)
+            case merge.ReportersMoved():
+                into = await uow.cases.ticket(e.into)
+                for r in e.reporters:
+                    await uow.cases.add_subscriber(into, r.account_id, r.owner_id, now)
+                for sub in await uow.cases.subscribers(t.id):
+                    await uow.cases.drop_subscriber(t.id, sub.account_id)
+            case merge.MarkedMerged():
+                t.merged_into = e.into
+            case merge.SubscriberDropped():
+                await uow.cases.drop_subscriber(t.id, e.account_id)
             case _:
                 raise TypeError(f"no writer for {e!r}")
+
+
+def _public_place(t: Ticket | None, ctx: dict[str, Any]) -> dict[str, Any]:
+    """A public fault is where its owners meet it, not the reporter's home: every owner of the
+    ticket hears the same place, and nobody hears another owner's unit."""
+    if t is not None and (t.details or {}).get("place") == "public" and "unit_label" in ctx:
+        return {**ctx, "unit_label": t.location}
+    return ctx
 
 
 def _prompt_ref(t: Ticket | None, prompt: fx.Prompt) -> dict[str, Any]:

@@ -18,7 +18,10 @@ from .context import PRIORITY_CARD, PRIORITY_CARD_EDIT, Desk
 
 
 def card_buttons(desk: Desk, t: Ticket) -> tuple[tuple[Button, ...], ...]:
-    """The buttons the ticket's state allows (decided by the core)."""
+    """The buttons the ticket's state allows (decided by the core); none on a ticket merged
+    into another: its work goes on there."""
+    if t.merged_into is not None:
+        return ()
     case = Case(
         id=t.id,
         number=t.number,
@@ -66,7 +69,15 @@ async def card_context(desk: Desk, uow: UnitOfWork, t: Ticket) -> dict[str, Any]
         "window": details.get("slot_window"),
         "slot": details.get("slot_label", ""),
         "open": t.status in OPEN,
+        # one fault, one ticket: its reporter and the owners who reported the same fault since
+        "reporters": await uow.cases.reporters(t.id),
+        "merged_into": await _number(uow, t.merged_into),
     }
+
+
+async def _number(uow: UnitOfWork, ticket_id: int | None) -> str:
+    other = await uow.cases.ticket(ticket_id, lock=False) if ticket_id is not None else None
+    return other.number if other is not None else ""
 
 
 async def card(desk: Desk, uow: UnitOfWork, t: Ticket, *, edit: bool = False) -> Card:

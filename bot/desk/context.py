@@ -106,3 +106,11 @@ class Desk:
             purpose=purpose,
             ticket_id=ticket_id,
         )
+
+
+async def owner_accounts(uow: UnitOfWork, t) -> list[int]:
+    """Every account a ticket's news goes to: its reporter, then the owners who reported the
+    same public fault since (one fault, one ticket). The one writer's ToOwner and the survey
+    scheduler both ask here, so progress, completion and 回访 reach the same people."""
+    later = [sub.account_id for sub in await uow.cases.subscribers(t.id)]
+    return [t.reporter_account_id, *(a for a in later if a != t.reporter_account_id)]

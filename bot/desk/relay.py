@@ -115,8 +115,15 @@ async def relay_owner_message(
         return
     ref = {"account_id": account_id, "handoff_id": data.get("handoff_id")}
     if data["header"] or data["kind"] in ("text", "contact"):
+        # the owner's words go with the header: a /faq replying to it looks them up (bot/desk/faq.py)
+        words = {"words": data["text"]} if data["kind"] == "text" and data.get("text") else {}
         await desk.to_agents(
-            uow, "agent_relay_header", data, purpose="relay", ref=ref, priority=PRIORITY_RELAY
+            uow,
+            "agent_relay_header",
+            data,
+            purpose="relay",
+            ref={**ref, **words},
+            priority=PRIORITY_RELAY,
         )
     if data["kind"] not in ("text", "contact", "location") and (
         data.get("message_id") or data.get("file_id")
@@ -155,10 +162,14 @@ async def agent_reply(
 
         from .apply import apply
         from .casefile import agent_actor
+        from .faq_offer import offer_entry
 
         conv = await uow.accounts.conversation(account_id)
         salutation = profile_of(conv.state if conv else None).salutation
-        await apply(desk, uow, None, agent_words(text, agent_actor(agent), account_id, salutation))
+        effects = agent_words(text, agent_actor(agent), account_id, salutation)
+        await apply(desk, uow, None, effects)
+        # an answer to a question the knowledge base missed: one tap makes it an entry
+        await offer_entry(desk, uow, account_id, effects)
         return
     # a photo or a voice note, copied from the group: the owner's channel says if it can
     if desk.outbound.agents is not None:

@@ -4,12 +4,13 @@ for the person who tapped."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from desk import callbacks as callback_tasks
 from desk import commands as c
 from desk.casework import Rules, handle
-from desk.effects import Refusal
+from desk.effects import Refusal, ToOwner
 from desk.handoffs import HandoffView, may_claim, may_release
 from desk.model import Actor
 from storage.models import Handoff
@@ -53,10 +54,13 @@ async def owner_tap(
     desk: Desk, uow: UnitOfWork, account_id: int, owner_id: int | None, command: c.OwnerAnswer
 ) -> str | None:
     """已解决 / 还有问题: the ticket id is only a pointer; it must be this owner's ticket (reported
-    from this account, or on the owner's own unit), in a state that allows the answer."""
+    from this account, on the owner's own unit, or a shared public fault the account follows),
+    in a state that allows the answer."""
     t = await uow.cases.ticket(command.ticket_id)
     mine = t is not None and (
-        t.reporter_account_id == account_id or (owner_id is not None and t.owner_id == owner_id)
+        t.reporter_account_id == account_id
+        or (owner_id is not None and t.owner_id == owner_id)
+        or await uow.cases.is_subscriber(t.id, account_id)
     )
     if not mine:
         return desk.texts.render("owner_action_stale")
@@ -70,6 +74,13 @@ async def owner_tap(
         )
     except Refusal:
         return desk.texts.render("owner_action_stale")
+    # the answer's own reply (thanks, when they will hear back) goes to whoever tapped
+    effects = [
+        replace(e, account_id=account_id)
+        if isinstance(e, ToOwner) and e.account_id is None and not e.about_ticket
+        else e
+        for e in effects
+    ]
     await apply(desk, uow, t, effects)
     return None
 

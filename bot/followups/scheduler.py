@@ -14,7 +14,7 @@ from storage.uow import UnitOfWork
 
 from ..desk.apply import apply
 from ..desk.casefile import case_of, staff_of
-from ..desk.context import Desk
+from ..desk.context import Desk, owner_accounts
 from ..desk.service import rules
 
 log = logging.getLogger(__name__)
@@ -107,14 +107,22 @@ class Scheduler:
 
     # --- kinds ----------------------------------------------------------------------------------
     async def _survey(self, uow, f, t) -> None:
-        account = await uow.accounts.account(f.account_id or t.reporter_account_id)
-        if account is None:
-            return
-        # the owner's channel must be able to carry the survey; otherwise a phone 回访
-        reachable = not account.unreachable and self.desk.outbound.reaches(account.channel)
+        # the ticket's 回访 reaches every owner who reported it (one fault, one ticket)
+        reporter = t.reporter_account_id
+        whom = await owner_accounts(uow, t) if f.account_id in (None, reporter) else [f.account_id]
         kind = (f.data or {}).get("kind", "survey")
-        effects = surveys.due(await case_of(uow, t), kind, account.id, reachable, rules(self.desk))
-        await apply(self.desk, uow, t, effects)
+        case = await case_of(uow, t)
+        for account_id in whom:
+            account = await uow.accounts.account(account_id)
+            if account is None:
+                continue
+            # the owner's channel must be able to carry the survey; otherwise a phone 回访, for
+            # the reporter (whose phone the ticket has): one call speaks for the ticket
+            reachable = not account.unreachable and self.desk.outbound.reaches(account.channel)
+            if not reachable and account_id != reporter:
+                continue
+            effects = surveys.due(case, kind, account.id, reachable, rules(self.desk))
+            await apply(self.desk, uow, t, effects)
 
     async def _reminder(self, uow, f, t) -> None:
         sv = await uow.followups.survey((f.data or {}).get("survey_id", 0))

@@ -46,7 +46,8 @@ async def _urgent_ticket_stands(s: Session) -> bool:
     return True
 
 
-@step("menu.main", accepts={"choice"})
+# words typed at the menu may be a question the knowledge base answers (issue 12)
+@step("menu.main", accepts={"choice", "text"})
 async def ask_menu(s: Session) -> None:
     rows = [
         [(s.label("menu_repair"), "repair"), (s.label("menu_complaint"), "complaint")],
@@ -78,3 +79,10 @@ async def on_menu(s: Session, ev: Inbound, value: str | None) -> None:
         s.reset_dialog()
         s.d["after"] = "menu"
         await goto(s, "id.contact")
+    elif value is None:
+        await enter(s, "consult.typed", question=ev.text, otherwise=_use_buttons)
+
+
+async def _use_buttons(s: Session) -> None:
+    s.say("bad_use_buttons")
+    await reprompt(s)

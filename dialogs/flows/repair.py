@@ -8,8 +8,10 @@ from ..events import Inbound
 from ..session import Session
 from ..steps import enter, goto, step
 from ..units import WORDS, building_label, floor_label
+from .notice_check import notice_first
 from .repair_common import EDITABLE, advance
 from .repair_emergency import kind_of_category
+from .repair_same_fault import ask_same_fault  # noqa: F401  (one fault, one ticket: its step)
 
 
 @step("repair.where", accepts={"choice"})
@@ -94,6 +96,9 @@ async def on_category(s: Session, ev: Inbound, value: str | None) -> None:
     s.d["category"] = value
     if s.policy.repair_categories.get(value or "", {}).get("emergency"):
         await enter(s, "emergency.raise", kind=kind_of_category(s, value) or "gas")
+        return
+    # an outage announced for the owner's building is told first (公告, notice_check.py)
+    if await notice_first(s):
         return
     await advance(s)
 

@@ -12,9 +12,11 @@ from . import filing
 # sentence ends stripped from the owner's words before they are read back inside a sentence
 END_PUNCTUATION = "\u3002\uff01\uff1f\uff1b\uff0c.!?;, ~\uff5e"
 
+# "same_fault": the check for an open ticket of the same public fault (repair_same_fault.py),
+# made again when the place or the category changes
 EDITABLE = {
-    "where": ("place", "area", "pub_building", "pub_floor", "pub_spot"),
-    "category": ("category",),
+    "where": ("place", "area", "pub_building", "pub_floor", "pub_spot", "same_fault"),
+    "category": ("category", "same_fault"),
     "description": ("description", "photos_done"),
     "urgency": ("urgent",),
     "slot": ("slot", "slot_text", "slot_window"),
@@ -34,6 +36,8 @@ def _missing_step(d: dict) -> str | None:
                 return st
     if "category" not in d:
         return "repair.category"
+    if d["place"] == "public" and "same_fault" not in d and not d.get("ticket_id"):
+        return "repair.same_fault"
     if "description" not in d:
         return "repair.description"
     if not d.get("photos_done"):
@@ -68,10 +72,28 @@ def draft(s: Session):
         description=d.get("description", ""),
         location=location_text(s),
         time_slot=d.get("slot", ""),
-        details={"place": d.get("place"), "slot_label": slot_label(s, d.get("slot"))},
+        details={
+            "place": d.get("place"),
+            "slot_label": slot_label(s, d.get("slot")),
+            **public_place(s),
+        },
         emergency=bool(d.get("emergency")),
         window=Window.from_dict(d.get("slot_window")),
     )
+
+
+def public_place(s: Session) -> dict[str, str]:
+    """Where a public fault is, as the next owner's report of it is matched (one fault, one
+    ticket): the community, the building and the spot (the floor is said, not matched)."""
+    d = s.d
+    if d.get("place") != "public":
+        return {}
+    return {
+        "community": (s.profile.get("unit") or {}).get("community", ""),
+        "pub_building": d.get("pub_building", ""),
+        "pub_floor": d.get("pub_floor", ""),
+        "pub_spot": d.get("pub_spot", ""),
+    }
 
 
 def slot_label(s: Session, slot: str | None) -> str:

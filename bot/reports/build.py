@@ -1,0 +1,142 @@
+"""One pass over the database for a report: each reader streamed once, each row handed to the
+figures as it arrives, and every ticket's stage times to `on_ticket` (tickets.csv) on the way,
+so memory holds the counters, not the tickets."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dialogs.state import RESUMABLE
+
+from . import queries as q
+from .figures import TicketFigures
+from .queries import Scope, TicketRow
+from .satisfaction import Satisfaction
+from .scorecard import AgentCard, Scorecards
+from .stages import StageRules, Stages, derive
+from .tally import Lists
+
+# public spots reported this often within 30 days are a hot spot (the issue's rule)
+PUBLIC_REPEAT = 3
+# a dialog left mid-way for this long is counted abandoned at its step
+ABANDONED_AFTER_HOURS = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A typical case for the review meeting: a complaint or a bad review, and its outcome."""
+
+    number: str
+    kind: str
+    category: str
+    why: str  # complaint / bad_review
+    status: str
+    callback: str
+
+
+@dataclass(slots=True)
+class Report:
+    scope: Scope
+    as_of: datetime
+    tickets: TicketFigures
+    satisfaction: Satisfaction
+    agents: list[AgentCard]
+    public_spots: list[tuple[str, str, str, int, list[str]]]
+    kb_misses: int
+    abandoned: Counter[tuple[str, str]]
+    cases: dict[str, list[Case]] = field(default_factory=dict)
+
+    @property
+    def lists(self) -> Lists:
+        return self.tickets.lists
+
+
+async def build(
+    engine: AsyncEngine,
+    scope: Scope,
+    rules: StageRules,
+    tz: tzinfo,
+    now: datetime,
+    on_ticket: Callable[[TicketRow, Stages], None] | None = None,
+) -> Report:
+    as_of = min(scope.end, now)
+    figures = TicketFigures(scope.start, scope.end, as_of, tz)
+    sat = Satisfaction(as_of, figures.lists)
+    cards = Scorecards()
+    statuses: dict[int, str] = {}
+    async with engine.connect() as conn:
+        async for t in q.tickets(conn, scope):
+            s = derive(t.events, rules, t.created_at)
+            figures.add(t, s)
+            if figures.in_period(t.created_at):
+                cards.add_ticket(t, s)
+                if t.handler_agent_id is not None:
+                    figures.lists.add(f"agent-{t.handler_agent_id}", t.number)
+            statuses[t.id] = t.status
+            if on_ticket is not None:
+                on_ticket(t, s)
+        async for sv in q.surveys(conn, scope):
+            sat.add_survey(sv)
+            cards.add_survey(sv)
+        async for task in q.bad_review_callbacks(conn, scope):
+            judged = task.done_at is not None or task.due_at < as_of
+            sat.add_callback(task)
+            in_time = task.done_at is not None and task.done_at <= task.due_at
+            cards.add_callback(task, judged, in_time)
+        spots = await _public_spots(conn, scope)
+        misses = await q.kb_misses(conn, scope)
+        abandoned = await _abandoned(conn, scope, as_of)
+        names = await q.agent_names(conn)
+    report = Report(scope, as_of, figures, sat, cards.ordered(names), spots, misses, abandoned)
+    report.cases = _cases(figures, sat, statuses)
+    return report
+
+
+async def _public_spots(conn, scope: Scope) -> list[tuple[str, str, str, int, list[str]]]:
+    """(building, spot, category, reports, ticket numbers) of public spots reported three or
+    more times in the 30 days up to the period's end: a report that joined an open ticket of
+    the same fault counts too."""
+    spots: dict[tuple[str, str, str], list] = {}
+    async for number, category, d, others in q.public_reports(conn, scope):
+        key = (str(d.get("pub_building", "")), str(d.get("pub_spot", "")), category)
+        row = spots.setdefault(key, [0, []])
+        row[0] += 1 + others
+        row[1].append(number)
+    hot = [(*k, n, nums) for k, (n, nums) in spots.items() if n >= PUBLIC_REPEAT]
+    return sorted(hot, key=lambda r: (-r[3], r[0], r[1]))
+
+
+async def _abandoned(conn, scope: Scope, as_of: datetime) -> Counter[tuple[str, str]]:
+    """Owner dialogs (报修, 投诉, 咨询) left mid-way, by flow and step: the conversation's saved
+    state is the only trace, so this counts those still standing where they were left."""
+    out: Counter[tuple[str, str]] = Counter()
+    async for state, at in q.conversations(conn, scope):
+        flow, step = state.get("flow", ""), state.get("step", "")
+        if (
+            flow in RESUMABLE
+            and step
+            and (as_of - at).total_seconds() > ABANDONED_AFTER_HOURS * 3600
+        ):
+            out[(flow, step)] += 1
+    return out
+
+
+def _cases(figures: TicketFigures, sat: Satisfaction, statuses: dict[int, str]) -> dict:
+    grouped: dict[str, list[Case]] = {}
+    for t in figures.complaints:
+        callback = sat.callback_results.get(t.id, "")
+        grouped.setdefault(t.category or "", []).append(
+            Case(t.number, t.kind, t.category or "", "complaint", t.status, callback)
+        )
+    for s in sat.bad_reviews:
+        status = statuses.get(s.ticket_id, "")
+        callback = sat.callback_results.get(s.ticket_id, "")
+        grouped.setdefault(s.category or "", []).append(
+            Case(s.number, s.ticket_kind, s.category or "", "bad_review", status, callback)
+        )
+    return dict(sorted(grouped.items(), key=lambda kv: -len(kv[1])))

@@ -1,0 +1,282 @@
+"""The report's reads: SQLAlchemy core selects streamed in batches (server-side cursors on
+PostgreSQL), so a month of 100,000 tickets never sits in Python as ORM objects. Each reader
+yields plain rows; the figures are computed elsewhere, one row at a time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import (
+    Account,
+    Agent,
+    Conversation,
+    KbMiss,
+    Survey,
+    Task,
+    Ticket,
+    TicketEvent,
+    TicketSubscriber,
+    Unit,
+)
+
+from .stages import Event
+
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A period [start, end) and the optional narrowing to a community, department, person."""
+
+    start: datetime
+    end: datetime
+    community: str = ""
+    department: str = ""
+    agent_id: int | None = None
+
+
+@dataclass(slots=True)
+class TicketRow:
+    id: int
+    number: str
+    kind: str
+    category: str | None
+    department: str
+    urgent: bool
+    status: str
+    channel: str
+    community: str
+    building: str
+    unit_label: str
+    details: dict[str, Any]
+    handler_agent_id: int | None
+    handler_name: str
+    promised_contact_by: datetime | None
+    promised_arrive_by: datetime | None
+    urge_count: int
+    escalated: bool
+    created_at: datetime
+    closed_at: datetime | None
+    events: list[Event]
+
+
+def _narrow(q: sa.Select, scope: Scope) -> sa.Select:
+    if scope.community:
+        q = q.where(Unit.community == scope.community)
+    if scope.department:
+        q = q.where(Ticket.department == scope.department)
+    if scope.agent_id is not None:
+        q = q.where(Ticket.handler_agent_id == scope.agent_id)
+    return q
+
+
+def _touches(scope: Scope) -> sa.ColumnElement[bool]:
+    """Filed before the period ended and not ended before it began; a ticket merged into
+    another counts once, as the one it joined."""
+    return sa.and_(
+        Ticket.created_at < scope.end,
+        sa.or_(Ticket.closed_at.is_(None), Ticket.closed_at >= scope.start),
+        Ticket.merged_into.is_(None),
+    )
+
+
+TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Ticket.kind,
+    Ticket.category,
+    Ticket.department,
+    Ticket.urgent,
+    Ticket.status,
+    Account.channel,
+    Unit.community,
+    Unit.building,
+    Ticket.unit_label,
+    Ticket.details,
+    Ticket.handler_agent_id,
+    Ticket.handler_name,
+    Ticket.promised_contact_by,
+    Ticket.promised_arrive_by,
+    Ticket.urge_count,
+    Ticket.escalated,
+    Ticket.created_at,
+    Ticket.closed_at,
+)
+EVENT_COLUMNS = (
+    TicketEvent.at,
+    TicketEvent.action,
+    TicketEvent.actor_kind,
+    TicketEvent.actor_id,
+    TicketEvent.to_status,
+    TicketEvent.note,
+)
+
+
+async def tickets(conn: AsyncConnection, scope: Scope) -> AsyncIterator[TicketRow]:
+    """The tickets the period touches, each with its events oldest first: one streamed join,
+    grouped on the fly (rows arrive ordered by ticket)."""
+    q = (
+        sa.select(*TICKET_COLUMNS, *EVENT_COLUMNS)
+        .select_from(Ticket)
+        .join(Account, Account.id == Ticket.reporter_account_id)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id)
+        .outerjoin(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(_touches(scope))
+        .order_by(Ticket.id, TicketEvent.at, TicketEvent.id)
+    )
+    q = _narrow(q, scope).execution_options(yield_per=BATCH)
+    current: TicketRow | None = None
+    n = len(TICKET_COLUMNS)
+    result = await conn.stream(q)
+    async for row in result:
+        if current is None or current.id != row[0]:
+            if current is not None:
+                yield current
+            head = list(row[:n])
+            head[8] = head[8] or ""  # community: a ticket without a unit (public, unknown)
+            head[9] = head[9] or ""
+            head[11] = head[11] or {}
+            current = TicketRow(*head, events=[])
+        if row[n] is not None:
+            current.events.append(Event(*row[n:]))
+    if current is not None:
+        yield current
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRow:
+    ticket_id: int
+    number: str
+    ticket_kind: str
+    category: str | None
+    handler_agent_id: int | None
+    kind: str
+    state: str
+    overall: int | None
+    speed: int | None
+    attitude: int | None
+    solved: bool | None
+    comment: str
+    sent_at: datetime
+    answered_at: datetime | None
+
+
+async def surveys(conn: AsyncConnection, scope: Scope) -> AsyncIterator[SurveyRow]:
+    """Surveys sent within the period, with their ticket's kind and category."""
+    q = (
+        sa.select(
+            Survey.ticket_id,
+            Ticket.number,
+            Ticket.kind,
+            Ticket.category,
+            sa.func.coalesce(Survey.handler_agent_id, Ticket.handler_agent_id),
+            Survey.kind,
+            Survey.state,
+            Survey.overall,
+            Survey.speed,
+            Survey.attitude,
+            Survey.solved,
+            Survey.comment,
+            Survey.sent_at,
+            Survey.answered_at,
+        )
+        .join(Ticket, Ticket.id == Survey.ticket_id)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id)
+        .where(Survey.sent_at >= scope.start, Survey.sent_at < scope.end)
+        .order_by(Survey.id)
+    )
+    result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
+    async for row in result:
+        yield SurveyRow(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    ticket_id: int
+    number: str
+    agent_id: int | None
+    due_at: datetime
+    done_at: datetime | None
+    result: str
+
+
+async def bad_review_callbacks(conn: AsyncConnection, scope: Scope) -> AsyncIterator[TaskRow]:
+    """差评回访 call-backs opened within the period."""
+    q = (
+        sa.select(
+            Task.ticket_id,
+            Ticket.number,
+            sa.func.coalesce(Task.agent_id, Ticket.handler_agent_id),
+            Task.due_at,
+            Task.done_at,
+            Task.result,
+        )
+        .join(Ticket, Ticket.id == Task.ticket_id)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id)
+        .where(
+            Task.kind == "bad_review_callback",
+            Task.created_at >= scope.start,
+            Task.created_at < scope.end,
+        )
+        .order_by(Task.id)
+    )
+    result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
+    async for row in result:
+        yield TaskRow(*row)
+
+
+async def public_reports(
+    conn: AsyncConnection, scope: Scope, days: int = 30
+) -> AsyncIterator[tuple[str, str, dict[str, Any], int]]:
+    """Public-area tickets of the last `days` before the period's end: (number, category,
+    details, how many other owners reported the same fault and joined it)."""
+    joined = (
+        sa.select(sa.func.count())
+        .where(TicketSubscriber.ticket_id == Ticket.id, TicketSubscriber.active.is_(True))
+        .scalar_subquery()
+    )
+    q = (
+        sa.select(Ticket.number, Ticket.category, Ticket.details, joined)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id)
+        .where(
+            Ticket.created_at >= scope.end - timedelta(days=days),
+            Ticket.created_at < scope.end,
+            Ticket.merged_into.is_(None),
+            Ticket.kind == "repair",
+        )
+        .order_by(Ticket.id)
+    )
+    result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
+    async for number, category, details, others in result:
+        if (details or {}).get("place") == "public":
+            yield number, category or "", details, int(others or 0)
+
+
+async def kb_misses(conn: AsyncConnection, scope: Scope) -> int:
+    q = sa.select(sa.func.count()).where(KbMiss.at >= scope.start, KbMiss.at < scope.end)
+    return int(await conn.scalar(q) or 0)
+
+
+async def conversations(
+    conn: AsyncConnection, scope: Scope
+) -> AsyncIterator[tuple[dict[str, Any], datetime]]:
+    """Conversations last touched within the period: their state as stored, and when."""
+    q = (
+        sa.select(Conversation.state, Conversation.updated_at)
+        .where(Conversation.updated_at >= scope.start, Conversation.updated_at < scope.end)
+        .order_by(Conversation.account_id)
+    )
+    result = await conn.stream(q.execution_options(yield_per=BATCH))
+    async for state, at in result:
+        yield state or {}, at
+
+
+async def agent_names(conn: AsyncConnection) -> dict[int, str]:
+    rows = await conn.execute(sa.select(Agent.id, Agent.name))
+    return {i: n for i, n in rows}

@@ -1,0 +1,64 @@
+"""Small counting tools the figures share: a list of tickets behind a number (capped, so a figure
+over 100,000 tickets keeps its count but not every number), shares and percentiles."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# the ticket numbers a figure keeps to link to; the count stays exact beyond it
+LIST_CAP = 500
+
+
+@dataclass(slots=True)
+class TicketList:
+    count: int = 0
+    numbers: list[str] = field(default_factory=list)
+
+    def add(self, number: str) -> None:
+        self.count += 1
+        if len(self.numbers) < LIST_CAP:
+            self.numbers.append(number)
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > len(self.numbers)
+
+
+class Lists(dict[str, TicketList]):
+    """Every figure's tickets, by an anchor-safe key ("late-contact-urgent")."""
+
+    def add(self, key: str, number: str) -> None:
+        self.setdefault(key, TicketList()).add(number)
+
+    def count(self, key: str) -> int:
+        return self[key].count if key in self else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """hit of n, with the key of the tickets behind each (hit and the whole base)."""
+
+    hit: int
+    n: int
+    hit_key: str = ""
+    n_key: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.hit / self.n if self.n else None
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile (the value below which p% of them fall): a real ticket's time,
+    never an interpolation between two."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
