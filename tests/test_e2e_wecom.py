@@ -195,6 +195,8 @@ async def test_a_photo_sent_to_a_person_reaches_the_group_fetched_from_wechat(wx
     attempts = await wx.fake.ring(wx.callback_url)
     assert attempts[-1].status == 200
     await wx.settle()
+    header = [m for m in wx.api.sent_to(AGENTS) if "发来照片" in m.get("text", "")]
+    assert header and "（微信）" in header[-1]["text"]
     photos = [(m, p) for m, p in wx.api.calls if m == "sendPhoto"]
     assert photos and str(photos[-1][1]["chat_id"]) == str(AGENTS)
     assert "/cgi-bin/media/get" in wx.fake.calls

@@ -113,6 +113,9 @@ async def relay_owner_message(
             await uow.handoffs.keep_long_text(handoff_id, now, data.get("message_id"), text)
     if not desk.agent_chat_id:
         return
+    owner = await desk.outbound.owner(uow, account_id)
+    # the agents see where the owner writes from (微信): the same desk, another channel
+    data = {**data, "channel": owner.channel if owner is not None else ""}
     ref = {"account_id": account_id, "handoff_id": data.get("handoff_id")}
     if data["header"] or data["kind"] in ("text", "contact"):
         # the owner's words go with the header: a /faq replying to it looks them up (bot/desk/faq.py)
@@ -130,7 +133,6 @@ async def relay_owner_message(
     ):
         # copied from the owner's chat (or fetched from it: WeChat's media): only a channel
         # that can carry it from there does
-        owner = await desk.outbound.owner(uow, account_id)
         if owner is not None:
             await desk.outbound.write(
                 uow,
