@@ -30,6 +30,7 @@ from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import SendMessage
 from aiogram.types import Message, Update
+from scratch_pg import pg_database
 
 TOKEN = "123456789:AAHbenchTOKENbenchTOKENbenchTOKEN123"
 
@@ -91,23 +92,6 @@ def _press(uid: int, uidx: count, session: NullSession, label: str) -> dict:
     }
 
 
-PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
-
-
-async def _pg_database(name: str, create: bool) -> str:
-    """A throwaway PostgreSQL database for the run (--pg)."""
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_SERVER.replace("+asyncpg", "") + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{PG_SERVER}/{name}"
-
-
 async def _setup(db_path: str, owners: int):
     from bot.factory import build_app, build_dispatcher
     from bot.settings import Settings
@@ -138,7 +122,7 @@ async def _feed(dp, bot, raw: dict, lat: list[float]) -> None:
 
 async def repair_dialogs(owners: int, pg: bool = False) -> tuple[int, float, float, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        where = await _pg_database("bench_dialogs", True) if pg else os.path.join(tmp, "b.sqlite3")
+        where = await pg_database("bench_dialogs", True) if pg else os.path.join(tmp, "b.sqlite3")
         app, bot, dp, session = await _setup(where, owners)
         uidx = count(1)
         lat: list[float] = []
@@ -174,7 +158,7 @@ async def repair_dialogs(owners: int, pg: bool = False) -> tuple[int, float, flo
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         await app.db.dispose()
         if pg:
-            await _pg_database("bench_dialogs", False)
+            await pg_database("bench_dialogs", False)
         return len(lat), cpu, wall, lat
 
 

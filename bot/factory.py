@@ -31,7 +31,7 @@ WECOM = "wecom"
 from .outbox_sender import OutboxSender
 from .rate_limit import SharedLimits
 from .rendering import TelegramRenderer
-from .routers import agents, faq, merge, notice, owner, stale
+from .routers import agents, faq, merge, notice, owner, report, stale
 from .settings import Settings
 
 
@@ -169,6 +169,8 @@ def build_dispatcher(app: App, bot: Bot, **sender_options) -> tuple[Dispatcher, 
         dp.include_router(faq.make_router(app.settings.agent_chat))
         # /notice, and the replies to its prompts (typed buildings, times, the text)
         dp.include_router(notice.make_router(app.settings.agent_chat))
+        # /report: supervisors' figures of the week so far (bot/reports/pack.py)
+        dp.include_router(report.make_router(app.settings.agent_chat))
         dp.include_router(agents.make_router(app.settings.agent_chat))
     dp.include_router(stale.make_router())  # every tap answered, whatever chat it came from
     return dp, sender

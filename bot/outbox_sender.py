@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -31,7 +32,7 @@ from aiogram.methods import (
     SendMessage,
     SendPhoto,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, FSInputFile
 
 from desk.commands import Take
 from dialogs.clock import Clock
@@ -50,6 +51,11 @@ METHODS = {
     "sendPhoto": SendPhoto,
     "editMessageText": EditMessageText,
     "copyMessage": CopyMessage,
+}
+# a file on this machine (a report's charts and CSV, bot/reports/pack.py): payload {path, caption}
+FILE_METHODS = {
+    "sendPhotoFile": (SendPhoto, "photo"),
+    "sendDocumentFile": (SendDocument, "document"),
 }
 # tries ended by a network or server error before a row is set aside (a 429 is not one: it
 # is Telegram pacing us, and a row waits through any number of them)
@@ -356,7 +362,14 @@ class OutboxSender:
                     method_cls = SendMessage
                 else:
                     params["message_id"] = card_id
-            result = await self.bot(method_cls.model_validate(params), request_timeout=SEND_TIMEOUT)
+            if row.method in FILE_METHODS:
+                request = _file_request(row)
+                if request is None:
+                    log.error("outbox %s: the file to send is gone, set aside", row.id)
+                    return "fail", None, "file missing", None
+            else:
+                request = method_cls.model_validate(params)
+            result = await self.bot(request, request_timeout=SEND_TIMEOUT)
             return "sent", None, "", getattr(result, "message_id", None)
         except TelegramBadRequest as e:
             if "not modified" in e.message:
@@ -431,3 +444,13 @@ class OutboxSender:
         # rows a handler is about to send itself are left to it for a moment, so one chat's
         # messages keep their order
         return await self.deliver(min_age=timedelta(seconds=2))
+
+
+def _file_request(row):
+    """sendPhotoFile / sendDocumentFile: the file uploaded from disk, None when it is gone."""
+    method_cls, field = FILE_METHODS[row.method]
+    path = Path(str(row.payload.get("path", "")))
+    if not path.is_file():
+        return None
+    caption = row.payload.get("caption") or None
+    return method_cls(chat_id=row.chat_id, caption=caption, **{field: FSInputFile(path)})

@@ -335,9 +335,36 @@ def contexts() -> list[dict[str, Any]]:
                     SimpleNamespace(salutation="", phone_tail="0302"),
                 ],
                 "status": "done",
+                # the agents' group's report (bot/reports/pack.py `headline`)
+                "figures": _figures(flag),
             }
         )
     return out
+
+
+def _figures(flag: bool) -> dict[str, Any]:
+    share = {"met": 3, "n": 4, "pct": 75} if flag else {"met": 0, "n": 0, "pct": None}
+    return {
+        "weekly": flag,
+        "start": NOW - timedelta(days=7),
+        "end": NOW,
+        "created": 12,
+        "closed": 9,
+        "backlog": 3,
+        "overdue": 1 if flag else 0,
+        "promises": {"contact": share, "arrive": share, "complete": share},
+        "completed": 8 if flag else 0,
+        "first_fix_pct": 88 if flag else None,
+        "reopen_pct": 13 if flag else None,
+        "urges": 2,
+        "escalations": 1,
+        "surveys_sent": 6,
+        "surveys_answered": 4,
+        "overall": 4.5 if flag else None,
+        "bad_reviews": 1 if flag else 0,
+        "callbacks": 1 if flag else 0,
+        "callbacks_in_time": 1 if flag else 0,
+    }
 
 
 def _plain(html: str) -> str:

@@ -68,6 +68,8 @@ class Owner(Base):
 
 class UnitOwner(Base):
     __tablename__ = "unit_owners"
+    # 我的工单: the units of an owner (0011_reports)
+    __table_args__ = (sa.Index("ix_unit_owners_owner", "owner_id", "active"),)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("owners.id"), primary_key=True)
     active: Mapped[bool] = mapped_column(default=True)
@@ -81,6 +83,8 @@ class Account(Base):
         sa.UniqueConstraint("channel", "external_id"),
         # the sender asks which chats are unreachable (bot/outbox_sender.py)
         sa.Index("ix_accounts_channel_chat", "channel", "chat_id"),
+        # 我的工单: the accounts that proved the same phone (0011_reports)
+        sa.Index("ix_accounts_phone", "phone"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(16))
@@ -143,6 +147,8 @@ class ChannelMessage(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    # the report's dialogs left mid-way, by when they were last touched (0011_reports)
+    __table_args__ = (sa.Index("ix_conversations_updated_at", "updated_at"),)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
     state: Mapped[dict] = mapped_column(JSONType, default=dict)
     mode: Mapped[str] = mapped_column(sa.String(16), default="bot")  # bot / human
@@ -151,6 +157,8 @@ class Conversation(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # the tickets a report's period touches: still open or closed within it (0011_reports)
+    __table_args__ = (sa.Index("ix_tickets_closed_at", "closed_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(32), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(16))  # repair / complaint / consult
@@ -200,6 +208,8 @@ class TicketEvent(Base):
     """The ticket's history: who, when, what, note. Every state change writes one."""
 
     __tablename__ = "ticket_events"
+    # a ticket's history in order, read without a sort by the report (0011_reports)
+    __table_args__ = (sa.Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -349,6 +359,7 @@ class Survey(Base):
     """回访 answers, per ticket, with the handler, for reports."""
 
     __tablename__ = "surveys"
+    __table_args__ = (sa.Index("ix_surveys_sent_at", "sent_at"),)  # 0011_reports
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
@@ -375,6 +386,7 @@ class Task(Base):
     Closes only when its result is recorded."""
 
     __tablename__ = "tasks"
+    __table_args__ = (sa.Index("ix_tasks_kind_created", "kind", "created_at"),)  # 0011_reports
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(24))  # bad_review_callback / phone_survey
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
@@ -467,6 +479,8 @@ class TicketSubscriber(Base):
     the survey like the reporter. `active` False: split back out by an agent."""
 
     __tablename__ = "ticket_subscribers"
+    # 我的工单: the shared faults an account follows (0011_reports)
+    __table_args__ = (sa.Index("ix_ticket_subscribers_account", "account_id", "active"),)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id"))

@@ -123,26 +123,33 @@ class TicketRepo(SharedFaults):
         return await self._view(t, with_events=False)
 
     def _visible_clause(self, account_id: int, owner_id: int | None, verified_phone: str | None):
-        # a subscriber of a shared public fault follows it there too
-        conds = [
-            Ticket.reporter_account_id == account_id,
-            Ticket.id.in_(subs.followed_by(account_id)),
+        # one indexed lookup per way of seeing a ticket, united: an OR of IN-subqueries makes
+        # PostgreSQL filter every row of tickets (bench/report.py: 200 ms at a million tickets)
+        ids = [
+            sa.select(Ticket.id).where(Ticket.reporter_account_id == account_id),
+            # a subscriber of a shared public fault follows it there too
+            subs.followed_by(account_id),
         ]
         if verified_phone:
             # the same person on another channel: an account that proved the same phone, and
             # only when this account proved it too
             proven = sa.and_(Account.phone == verified_phone, Account.phone_verified)
             me = sa.exists().where(Account.id == account_id, proven)
-            conds.append(
-                sa.and_(me, Ticket.reporter_account_id.in_(sa.select(Account.id).where(proven)))
+            ids.append(
+                sa.select(Ticket.id).where(
+                    me, Ticket.reporter_account_id.in_(sa.select(Account.id).where(proven))
+                )
             )
         if owner_id:
-            conds.append(Ticket.owner_id == owner_id)
+            ids.append(sa.select(Ticket.id).where(Ticket.owner_id == owner_id))
             my_units = sa.select(UnitOwner.unit_id).where(
                 UnitOwner.owner_id == owner_id, UnitOwner.active
             )
-            conds.append(sa.and_(Ticket.unit_id.in_(my_units), Ticket.unit_verified))
-        return sa.or_(*conds)
+            ids.append(
+                sa.select(Ticket.id).where(Ticket.unit_id.in_(my_units), Ticket.unit_verified)
+            )
+        # correlate(None): each branch reads tickets on its own, not the outer query's row
+        return Ticket.id.in_(sa.union(*(q.correlate(None) for q in ids)))
 
     async def visible(
         self,

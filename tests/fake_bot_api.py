@@ -53,11 +53,19 @@ class FakeBotAPI:
         form = await request.post()
         out: dict[str, Any] = {}
         for k, v in form.items():
+            if isinstance(v, web.FileField):
+                # an upload (sendPhoto / sendDocument from a file): its name and bytes
+                out[k] = {"filename": v.filename, "content": v.file.read()}
+                continue
             v = str(v)
             try:
                 out[k] = json.loads(v) if v[:1] in "{[" else v
             except ValueError:
                 out[k] = v
+        for k, v in list(out.items()):
+            # aiogram names an upload "attach://<field>" and sends it under that field
+            if isinstance(v, str) and v.startswith("attach://") and v[9:] in out:
+                out[k] = out.pop(v[9:])
         return out
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -79,7 +87,7 @@ class FakeBotAPI:
             self._changed.notify_all()
         if method == "getMe":
             return web.json_response({"ok": True, "result": BOT_USER})
-        if method in ("sendMessage", "sendPhoto", "editMessageText"):
+        if method in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText"):
             mid = int(params["message_id"]) if method == "editMessageText" else next(self._msg_ids)
             params["_message_id"] = mid
             msg = {
@@ -143,7 +151,7 @@ class FakeBotAPI:
         return [
             p
             for m, p in self.calls
-            if m in ("sendMessage", "sendPhoto", "editMessageText", "copyMessage")
+            if m in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText", "copyMessage")
             and str(p.get("chat_id")) == str(chat_id)
         ]
 

@@ -16,6 +16,7 @@ from ..desk.apply import apply
 from ..desk.casefile import case_of, staff_of
 from ..desk.context import Desk, owner_accounts
 from ..desk.service import rules
+from ..reports import pack as packs
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,18 @@ class Scheduler:
         self.clock = desk.clock
         self.wake_sender = wake_sender
         self.poll_seconds = poll_seconds  # how often tick runs (bot/jobs.py)
+        self._pack_ensured = False
+        self._packs: dict[int, packs.Pack] = {}  # report_pack rows' reports, made before their tx
 
     async def tick(self) -> int:
         """Carry out every due follow-up; returns how many were handled."""
         handled = 0
+        if not self._pack_ensured:
+            # the Monday pack has a row waiting from the first tick on
+            async with UnitOfWork(self.sessionmaker) as uow:
+                await packs.ensure_weekly(uow, self.desk.texts.tz, self.clock.now())
+                await uow.commit()
+            self._pack_ensured = True
         while True:
             async with UnitOfWork(self.sessionmaker) as uow:
                 rows = await uow.followups.claim(self.clock.now())
@@ -74,6 +83,8 @@ class Scheduler:
                 break
             for f in rows:
                 try:
+                    if f.kind == packs.KIND:
+                        await self._make_pack(f)
                     async with UnitOfWork(self.sessionmaker) as uow:
                         fresh = await uow.followups.get(f.id)
                         if fresh is not None and fresh.state == "claimed":
@@ -83,6 +94,8 @@ class Scheduler:
                 except Exception:
                     # the lease runs out and the row is tried again; one bad row stops nothing
                     log.exception("follow-up %s failed", f.id)
+                finally:
+                    self._packs.pop(f.id, None)
         if handled and self.wake_sender:
             self.wake_sender()
         return handled
@@ -95,6 +108,9 @@ class Scheduler:
         if later > local:
             # quiet hours (21:00–08:00): nothing but urgent matters; the rest waits for morning
             uow.followups.reschedule(f, later)
+            return
+        if f.kind == packs.KIND:
+            await self._report_pack(uow, f)
             return
         t = await uow.cases.ticket(f.ticket_id) if f.ticket_id else None
         handler = HANDLERS.get(f.kind)
@@ -158,6 +174,22 @@ class Scheduler:
             return
         effects = due.task_overdue(await case_of(uow, t), task.id, await staff_of(uow))
         await apply(self.desk, uow, t, effects)
+
+    # --- the Monday pack (bot/reports/pack.py) -------------------------------------------------
+    async def _make_pack(self, f: FollowUp) -> None:
+        """The report runs before the row's transaction: on SQLite its reads would wait for the
+        write lock that transaction holds."""
+        start, end = packs.weekly_period(f, self.desk.texts.tz)
+        engine = self.sessionmaker.kw["bind"]
+        now = self.clock.now()
+        self._packs[f.id] = await packs.make_pack(engine, self.desk, start, end, now, weekly=True)
+
+    async def _report_pack(self, uow: UnitOfWork, f: FollowUp) -> None:
+        made = self._packs.get(f.id)
+        if made is not None and not await packs.already_sent(uow, f):
+            await packs.queue_pack(self.desk, uow, made, await packs.recipients(self.desk, uow))
+        uow.followups.done(f, self.clock.now())
+        await packs.ensure_weekly(uow, self.desk.texts.tz, self.clock.now(), turn=False)
 
 
 class _Rescheduled(Exception):

@@ -4,7 +4,7 @@ volume, backlog by age, timeliness against each promise, quality, hot spots, com
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from .queries import TicketRow
@@ -93,7 +93,9 @@ class TicketFigures:
             self.consults += 1
             self.lists.add("consults", t.number)
         if t.kind == "complaint":
-            self.complaints.append(t)
+            # kept to the period's end for the typical cases: without its history, which
+            # would otherwise be most of the memory a month of complaints holds
+            self.complaints.append(replace(t, events=[]))
         if t.kind != "consult":
             self.hot[(t.community, building_of(t), t.category or "")] += 1
         self._timeliness(t, s)

@@ -26,6 +26,7 @@ from storage.models import (
 )
 
 from .stages import Event
+from .stamps import utc
 
 BATCH = 2000
 
@@ -66,6 +67,14 @@ class TicketRow:
     events: list[Event]
 
 
+async def _rows(result) -> AsyncIterator[sa.Row]:
+    """A streamed result row by row, fetched a batch at a time: iterating the async result
+    itself switches greenlets once per row, which costs more than the row."""
+    async for part in result.partitions():
+        for row in part:
+            yield row
+
+
 def _narrow(q: sa.Select, scope: Scope) -> sa.Select:
     if scope.community:
         q = q.where(Unit.community == scope.community)
@@ -101,15 +110,15 @@ TICKET_COLUMNS = (
     Ticket.details,
     Ticket.handler_agent_id,
     Ticket.handler_name,
-    Ticket.promised_contact_by,
-    Ticket.promised_arrive_by,
+    utc(Ticket.promised_contact_by),
+    utc(Ticket.promised_arrive_by),
     Ticket.urge_count,
     Ticket.escalated,
-    Ticket.created_at,
-    Ticket.closed_at,
+    utc(Ticket.created_at),
+    utc(Ticket.closed_at),
 )
 EVENT_COLUMNS = (
-    TicketEvent.at,
+    utc(TicketEvent.at),
     TicketEvent.action,
     TicketEvent.actor_kind,
     TicketEvent.actor_id,
@@ -119,34 +128,56 @@ EVENT_COLUMNS = (
 
 
 async def tickets(conn: AsyncConnection, scope: Scope) -> AsyncIterator[TicketRow]:
-    """The tickets the period touches, each with its events oldest first: one streamed join,
-    grouped on the fly (rows arrive ordered by ticket)."""
+    """The tickets the period touches, each with its events oldest first: two streams ordered
+    by ticket, merged on the fly. One join would repeat every ticket column (and decode its
+    JSON) on each of its events' rows, several times the work for the same answer."""
     q = (
-        sa.select(*TICKET_COLUMNS, *EVENT_COLUMNS)
+        sa.select(*TICKET_COLUMNS)
         .select_from(Ticket)
         .join(Account, Account.id == Ticket.reporter_account_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
-        .outerjoin(TicketEvent, TicketEvent.ticket_id == Ticket.id)
         .where(_touches(scope))
-        .order_by(Ticket.id, TicketEvent.at, TicketEvent.id)
+        .order_by(Ticket.id)
     )
-    q = _narrow(q, scope).execution_options(yield_per=BATCH)
-    current: TicketRow | None = None
-    n = len(TICKET_COLUMNS)
-    result = await conn.stream(q)
-    async for row in result:
-        if current is None or current.id != row[0]:
-            if current is not None:
-                yield current
-            head = list(row[:n])
-            head[8] = head[8] or ""  # community: a ticket without a unit (public, unknown)
-            head[9] = head[9] or ""
-            head[11] = head[11] or {}
-            current = TicketRow(*head, events=[])
-        if row[n] is not None:
-            current.events.append(Event(*row[n:]))
-    if current is not None:
-        yield current
+    eq = (
+        sa.select(TicketEvent.ticket_id, *EVENT_COLUMNS)
+        .select_from(TicketEvent)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id)
+        .where(_touches(scope))
+        .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+    )
+    heads = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
+    events = _Ahead(await conn.stream(_narrow(eq, scope).execution_options(yield_per=BATCH)))
+    async for row in _rows(heads):
+        head = list(row)
+        head[8] = head[8] or ""  # community: a ticket without a unit (public, unknown)
+        head[9] = head[9] or ""
+        head[11] = head[11] or {}
+        yield TicketRow(*head, events=[Event(*e[1:]) for e in await events.upto(head[0])])
+
+
+class _Ahead:
+    """The events stream, read a batch ahead: `upto(id)` hands over the rows of ticket `id`
+    (and drops any of a lower id), both streams being ordered by ticket."""
+
+    def __init__(self, result):
+        self.result, self.part, self.i = result, [], 0
+
+    async def upto(self, ticket_id: int) -> list:
+        out = []
+        while True:
+            if self.i >= len(self.part):
+                self.part = await self.result.fetchmany(BATCH)
+                self.i = 0
+                if not self.part:
+                    return out
+            row = self.part[self.i]
+            if row[0] > ticket_id:
+                return out
+            if row[0] == ticket_id:
+                out.append(row)
+            self.i += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +214,8 @@ async def surveys(conn: AsyncConnection, scope: Scope) -> AsyncIterator[SurveyRo
             Survey.attitude,
             Survey.solved,
             Survey.comment,
-            Survey.sent_at,
-            Survey.answered_at,
+            utc(Survey.sent_at),
+            utc(Survey.answered_at),
         )
         .join(Ticket, Ticket.id == Survey.ticket_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
@@ -192,7 +223,7 @@ async def surveys(conn: AsyncConnection, scope: Scope) -> AsyncIterator[SurveyRo
         .order_by(Survey.id)
     )
     result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
-    async for row in result:
+    async for row in _rows(result):
         yield SurveyRow(*row)
 
 
@@ -213,8 +244,8 @@ async def bad_review_callbacks(conn: AsyncConnection, scope: Scope) -> AsyncIter
             Task.ticket_id,
             Ticket.number,
             sa.func.coalesce(Task.agent_id, Ticket.handler_agent_id),
-            Task.due_at,
-            Task.done_at,
+            utc(Task.due_at),
+            utc(Task.done_at),
             Task.result,
         )
         .join(Ticket, Ticket.id == Task.ticket_id)
@@ -227,7 +258,7 @@ async def bad_review_callbacks(conn: AsyncConnection, scope: Scope) -> AsyncIter
         .order_by(Task.id)
     )
     result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
-    async for row in result:
+    async for row in _rows(result):
         yield TaskRow(*row)
 
 
@@ -253,7 +284,7 @@ async def public_reports(
         .order_by(Ticket.id)
     )
     result = await conn.stream(_narrow(q, scope).execution_options(yield_per=BATCH))
-    async for number, category, details, others in result:
+    async for number, category, details, others in _rows(result):
         if (details or {}).get("place") == "public":
             yield number, category or "", details, int(others or 0)
 
@@ -273,7 +304,7 @@ async def conversations(
         .order_by(Conversation.account_id)
     )
     result = await conn.stream(q.execution_options(yield_per=BATCH))
-    async for state, at in result:
+    async for state, at in _rows(result):
         yield state or {}, at
 
 

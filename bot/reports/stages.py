@@ -97,51 +97,55 @@ class Stages:
         return mark.at if mark else None
 
 
-def _is_contact(e: Event, rules: StageRules) -> bool:
-    if e.action == "progress":
-        return e.note.split(" ")[0] in rules.contact_steps
-    return e.action in CONTACT
+def _firsts() -> dict[str, tuple[str, ...]]:
+    """Per action, the stages its first occurrence marks (the table above), so a ticket's
+    history is read with one lookup per event; `progress` depends on its step, read apart."""
+    out: dict[str, tuple[str, ...]] = {}
+    for stage, actions in (
+        ("created", {"created"}),
+        ("accepted", ACCEPT),
+        ("dispatched", DISPATCH),
+        ("first_contact", CONTACT),
+        ("completed", {"complete"}),
+        ("reopened", {"reopen"}),
+        ("rated", {"survey"}),
+        ("followup_done", FOLLOWUP),
+        ("escalated", ESCALATE),
+    ):
+        for a in actions:
+            out[a] = out.get(a, ()) + (stage,)
+    return out
+
+
+FIRSTS = _firsts()
 
 
 def derive(events: Iterable[Event], rules: StageRules, created_at: datetime) -> Stages:
     """The stages of one ticket from its events, oldest first. Pure."""
     s = Stages()
     marks = s.marks
-
-    def first(stage: str, e: Event) -> None:
-        if stage not in marks:
-            marks[stage] = Mark(e.at, e.actor_kind, e.actor_id)
-
     for e in events:
         a = e.action
-        if a == "created":
-            first("created", e)
-        if a in ACCEPT:
-            first("accepted", e)
-        if a in DISPATCH:
-            first("dispatched", e)
-        if _is_contact(e, rules):
-            first("first_contact", e)
-        if a == "progress" and e.note.split(" ")[0] in rules.arrived_steps:
-            first("on_site", e)
-        if a == "complete":
-            first("completed", e)
+        for stage in FIRSTS.get(a, ()):
+            if stage not in marks:
+                marks[stage] = Mark(e.at, e.actor_kind, e.actor_id)
+        if a == "progress":
+            step = e.note.split(" ")[0]
+            if step in rules.contact_steps and "first_contact" not in marks:
+                marks["first_contact"] = Mark(e.at, e.actor_kind, e.actor_id)
+            if step in rules.arrived_steps and "on_site" not in marks:
+                marks["on_site"] = Mark(e.at, e.actor_kind, e.actor_id)
+        elif a == "complete":
             s.last_completed = e.at
-        if a in CLOSE and e.to_status in ("closed", "withdrawn"):
-            marks["closed"] = Mark(e.at, e.actor_kind, e.actor_id)
-        if a == "reopen":
-            first("reopened", e)
+        elif a in CLOSE:
+            if e.to_status in ("closed", "withdrawn"):
+                marks["closed"] = Mark(e.at, e.actor_kind, e.actor_id)
+        elif a == "reopen":
             s.reopen_count += 1
             done = marks.get("completed")
             if done and (e.at - done.at).total_seconds() <= 7 * 86400:
                 s.reopened_within_7d = True
             marks.pop("closed", None)  # a closed ticket reopened is open again
-        if a == "survey":
-            first("rated", e)
-        if a in FOLLOWUP:
-            first("followup_done", e)
-        if a in ESCALATE:
-            first("escalated", e)
         if a in URGE:
             s.urges += 1
     if "created" not in marks:  # a ticket older than its history: its row says when

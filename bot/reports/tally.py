@@ -30,7 +30,10 @@ class Lists(dict[str, TicketList]):
     """Every figure's tickets, by an anchor-safe key ("late-contact-urgent")."""
 
     def add(self, key: str, number: str) -> None:
-        self.setdefault(key, TicketList()).add(number)
+        lst = self.get(key)  # not setdefault: it would build a list per call, used or not
+        if lst is None:
+            lst = self[key] = TicketList()
+        lst.add(number)
 
     def count(self, key: str) -> int:
         return self[key].count if key in self else 0
