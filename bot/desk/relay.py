@@ -128,24 +128,25 @@ async def relay_owner_message(
             ref={**ref, **words},
             priority=PRIORITY_RELAY,
         )
-    if data["kind"] not in ("text", "contact", "location") and (
-        data.get("message_id") or data.get("file_id")
+    # copied from the owner's chat (or fetched from it: WeChat's media): only a channel that
+    # can carry it from there does
+    if (
+        data["kind"] not in ("text", "contact", "location")
+        and (data.get("message_id") or data.get("file_id"))
+        and owner is not None
     ):
-        # copied from the owner's chat (or fetched from it: WeChat's media): only a channel
-        # that can carry it from there does
-        if owner is not None:
-            await desk.outbound.write(
-                uow,
-                desk.outbound.agents,
-                Copy(
-                    Recipient(owner.channel, owner_chat_id),
-                    data.get("message_id") or 0,
-                    file_id=data.get("file_id") or "",
-                ),
-                priority=PRIORITY_RELAY,
-                purpose="relay",
-                ref=ref,
-            )
+        await desk.outbound.write(
+            uow,
+            desk.outbound.agents,
+            Copy(
+                Recipient(owner.channel, owner_chat_id),
+                data.get("message_id") or 0,
+                file_id=data.get("file_id") or "",
+            ),
+            priority=PRIORITY_RELAY,
+            purpose="relay",
+            ref=ref,
+        )
 
 
 async def agent_reply(
