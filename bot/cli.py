@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import html
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TextIO
 
 from dialogs.texts import Texts
@@ -137,3 +137,23 @@ def lint_command(settings: Settings) -> int:
     count, findings = lint_all(texts)
     say(texts, "cli_lint_report", {"findings": findings, "count": count})
     return 1 if findings else 0
+
+
+@contextmanager
+def one_scheduler(database_url: str) -> Iterator[None]:
+    """On a SQLite file, this process is its only scheduler for as long as it serves (Telegram
+    or WeChat alike); a second one refuses to start in one line. PostgreSQL needs no such lock."""
+    if not database_url.startswith("sqlite"):
+        yield
+        return
+    from .followups.scheduler import SchedulerLocked, SqliteSchedulerLock
+
+    lock = SqliteSchedulerLock(database_url)
+    try:
+        lock.acquire()
+    except SchedulerLocked as e:
+        raise StartupError("cli_scheduler_locked", code=2, path=lock.path) from e
+    try:
+        yield
+    finally:
+        lock.release()

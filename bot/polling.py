@@ -17,9 +17,8 @@ from typing import Protocol
 from aiogram import Bot, Dispatcher
 
 from .acked_polling import AckedPolling
-from .cli import StartupError, migrate_database
+from .cli import migrate_database, one_scheduler
 from .factory import build_app, build_dispatcher
-from .followups.scheduler import SchedulerLocked, SqliteSchedulerLock
 from .jobs import background_jobs
 from .settings import Settings
 from .startup import RETRY_DELAYS, make_bot, wait_for_telegram
@@ -48,20 +47,10 @@ async def run_polling(
     bot = make_bot(settings)  # a malformed token stops here, before the database is touched
     try:
         await migrate_database(settings.database_url)
-        lock = None
-        if settings.database_url.startswith("sqlite"):
-            lock = SqliteSchedulerLock(settings.database_url)
-            try:
-                lock.acquire()
-            except SchedulerLocked as e:
-                raise StartupError("cli_scheduler_locked", code=2, path=lock.path) from e
-        try:
+        with one_scheduler(settings.database_url):
             me = await wait_for_telegram(bot, settings, delays=retry_delays, sleep=sleep)
             log.info("token accepted: @%s", me.username)
             await _serve(settings, bot, handle_signals, on_ready)
-        finally:
-            if lock is not None:
-                lock.release()
     finally:
         await bot.session.close()
 

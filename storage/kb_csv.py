@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.knowledge import SEPARATOR, buildings, miss_key, phrasings, problems
 
+from .csv_lines import csv_lines
 from .kb_repo import EDITABLE, KnowledgeRepo, snapshot
 from .models import KbEntry
 
@@ -82,28 +83,12 @@ def _split(text: str) -> list[str]:
 
 def parse(raw: bytes) -> tuple[list[KbRow], KbImportReport]:
     report = KbImportReport(ok=False)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.encoding_error = True
+    lines = csv_lines(raw, REQUIRED, report, lower=True)
+    if lines is None:
         return [], report
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        report.header_error = ",".join(missing)
-        return [], report
-    reader.fieldnames = header
     rows: list[KbRow] = []
     first_line: dict[str, int] = {}
-    for line, rec in enumerate(reader, start=2):
-
-        def get(k: str, rec: dict = rec) -> str:
-            value = rec.get(k)
-            return value.strip() if isinstance(value, str) else ""
-
-        if not any(get(k) for k in header):
-            continue
+    for line, get in lines:
         bad: list[tuple[str, str]] = []
         dates: dict[str, date | None] = {}
         for k in ("valid_from", "valid_until"):

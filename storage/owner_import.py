@@ -5,8 +5,6 @@ surnames such as 欧阳). UTF-8 with or without BOM; a GBK file is refused."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.phone import mask_phone, normalize_phone
 from dialogs.units import WORDS, clean_part
 
+from .csv_lines import csv_lines
 from .models import Owner, Unit, UnitOwner
 
 REQUIRED = ("building", "unit", "room", "name", "salutation", "phone")
@@ -55,26 +54,11 @@ class ImportReport:
 
 def parse(raw: bytes) -> tuple[list[ImportRow], ImportReport]:
     report = ImportReport(ok=False)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.encoding_error = True
+    lines = csv_lines(raw, REQUIRED, report)
+    if lines is None:
         return [], report
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        report.header_error = ",".join(missing)
-        return [], report
-    reader.fieldnames = header
     rows: list[ImportRow] = []
-    for i, rec in enumerate(reader, start=2):
-
-        def get(k: str, rec: dict = rec) -> str:
-            return (rec.get(k) or "").strip()
-
-        if not any(get(k) for k in header):
-            continue
+    for i, get in lines:
         name, sal, phone = get("name"), get("salutation"), normalize_phone(get("phone"))
         surname = get("surname") or name[:1]
         bad = None

@@ -4,6 +4,7 @@ The expected figures are counted by hand in tests/test_reports.py beside each as
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -358,3 +359,18 @@ async def load(sessionmaker) -> None:
 
 END = at(12, 1, 0)
 NOW = END + timedelta(days=3)
+
+
+def needs_cjk_font() -> None:
+    """The charts need a CJK font: skipped with how to install one on a machine without it,
+    never in CI (.ci/run installs fonts-noto-cjk)."""
+    import pytest
+
+    from bot.reports.charts import NoCjkFont, cjk_font
+
+    try:
+        cjk_font()
+    except NoCjkFont:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have a CJK font (apt-get install fonts-noto-cjk, .ci/run)")
+        pytest.skip("no CJK font here for the report's charts: apt-get install fonts-noto-cjk")

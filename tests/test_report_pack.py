@@ -23,7 +23,7 @@ from storage.uow import UnitOfWork
 
 from .e2e_support import AGENTS, start_bot, stop_bot
 from .fake_bot_api import FakeBotAPI, TgUser
-from .report_month import load
+from .report_month import load, needs_cjk_font
 
 SH = ZoneInfo("Asia/Shanghai")
 LIN, BOSS = 7001, 7003
@@ -34,6 +34,7 @@ BOM = "\ufeff".encode()
 @pytest.fixture
 async def month(migrated_url, tmp_path, monkeypatch):
     """The bot on the hand-counted month, on Friday 2026-11-06 10:00 (Shanghai)."""
+    needs_cjk_font()
     monkeypatch.setattr(packs, "reports_root", lambda engine: tmp_path / "reports")
     engine = make_engine(migrated_url)
     sm = make_sessionmaker(engine)

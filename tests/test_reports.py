@@ -16,7 +16,7 @@ from bot.reports.output import write_report
 from bot.reports.words import Words
 from dialogs.policy import Policy
 
-from .report_month import NOW, TZ, load
+from .report_month import NOW, TZ, load, needs_cjk_font
 
 ARGS = Namespace(
     date_from=date(2026, 11, 1), date_to=date(2026, 11, 30), community="", department="", agent=None
@@ -25,6 +25,7 @@ ARGS = Namespace(
 
 @pytest.fixture
 async def report(sessionmaker, tmp_path):
+    needs_cjk_font()
     await load(sessionmaker)
     engine = sessionmaker.kw["bind"]
     policy = Policy.load()
@@ -163,6 +164,7 @@ async def test_page_links_numbers_to_their_tickets(report):
 
 
 async def test_a_community_narrows_the_report(sessionmaker, tmp_path):
+    needs_cjk_font()
     await load(sessionmaker)
     policy = Policy.load()
     args = Namespace(**{**vars(ARGS), "community": "sunny"})

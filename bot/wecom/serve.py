@@ -10,9 +10,8 @@ import signal
 from collections.abc import Callable
 from contextlib import suppress
 
-from ..cli import StartupError, migrate_database
+from ..cli import migrate_database, one_scheduler
 from ..factory import build_app, build_senders
-from ..followups.scheduler import SchedulerLocked, SqliteSchedulerLock
 from ..jobs import background_jobs
 from ..settings import Settings
 from ..web_server import HttpServer
@@ -29,13 +28,11 @@ async def run_wecom(
 ) -> None:
     """Serve until a signal (or until `on_ready`'s receiver sets the event it is given)."""
     await migrate_database(settings.database_url)
-    lock = None
-    if settings.database_url.startswith("sqlite"):
-        lock = SqliteSchedulerLock(settings.database_url)
-        try:
-            lock.acquire()
-        except SchedulerLocked as e:
-            raise StartupError("cli_scheduler_locked", code=2, path=lock.path) from e
+    with one_scheduler(settings.database_url):
+        await _serve(settings, handle_signals, on_ready)
+
+
+async def _serve(settings: Settings, handle_signals: bool, on_ready) -> None:
     app = build_app(settings)
     senders = build_senders(app, None)
     http = None
@@ -69,5 +66,3 @@ async def run_wecom(
                 with suppress(Exception):
                     await close()
         await app.db.dispose()
-        if lock is not None:
-            lock.release()
