@@ -175,6 +175,7 @@ def _ticket(tid: int, created: datetime, rng: random.Random, closed: bool) -> di
         "unit_verified": True,
         "promised_contact_by": created + timedelta(minutes=30 if urgent else 120),
         "promised_arrive_by": created + timedelta(hours=1 if urgent else 24),
+        "promised_complete_by": created + timedelta(hours=3 if urgent else 28),
         "handler_agent_id": rng.randint(1, AGENTS),
         "handler_name": "agent",
         "urge_count": 1 if rng.random() < 0.05 else 0,
@@ -299,6 +300,24 @@ async def load_month(url: str, n: int, seed: int) -> dict[str, int]:
                     "updated_at": START + timedelta(seconds=rng.randrange(SPAN)),
                 }
                 for a in range(1, 5001)
+            ),
+        )
+        counts["kb_answers"] = await sink.put(
+            "kb_answers",
+            (
+                {
+                    "id": i + 1,
+                    "outcome": rng.choice(("shown", "solved", "declined", "human")),
+                    "at": START + timedelta(seconds=s),
+                }
+                for i, s in enumerate(range(0, SPAN, SPAN // 20000))
+            ),
+        )
+        counts["reply_holds"] = await sink.put(
+            "reply_holds",
+            (
+                {"id": i + 1, "agent_id": 1 + i % AGENTS, "at": START + timedelta(seconds=s)}
+                for i, s in enumerate(range(0, SPAN, SPAN // 1000))
             ),
         )
         counts["kb_misses"] = await sink.put(

@@ -30,6 +30,7 @@ from .effects import (
     Noted,
     Prompt,
     Refusal,
+    ReplyHeld,
     ToAgents,
     ToOwner,
     ToSupervisors,
@@ -286,17 +287,22 @@ def delay(cmd: c.Delay, actor: Actor, case: Case, staff: Staff, r: Rules) -> lis
     ]
 
 
-def held(text: str) -> list[Effect] | None:
+def held(text: str, actor: Actor) -> list[Effect] | None:
     """An agent's words for the owner pass the polite-language checker (服务禁言) or are held,
-    and the agent is told why; the ticket does not move."""
+    and the agent is told why (the hold recorded for the report); the ticket does not move."""
     findings = polite_check(text)
-    return [ToAgents("agent_reply_held", {"issues": findings})] if findings else None
+    if not findings:
+        return None
+    return [
+        ReplyHeld(actor.id, tuple(f.phrase for f in findings)),
+        ToAgents("agent_reply_held", {"issues": findings}),
+    ]
 
 
 def add_note(cmd: c.AddNote, actor: Actor, case: Case, staff: Staff, r: Rules) -> list[Effect]:
     # the owner reads it: full-width marks (GB/T 15834), then the 服务禁言 check
     cmd = c.AddNote(cmd.ticket_id, fix_punctuation(cmd.text))
-    if (stop := held(cmd.text)) is not None:
+    if (stop := held(cmd.text, actor)) is not None:
         return stop
     return [
         Noted("note", actor, note=cmd.text),
@@ -317,7 +323,7 @@ def complete(cmd: c.Complete, actor: Actor, case: Case, staff: Staff, r: Rules) 
             )
         ]
     note = fix_punctuation(cmd.note)
-    if (stop := held(note)) is not None:
+    if (stop := held(note, actor)) is not None:
         return stop
     return [
         Moved("complete", to, actor, note=note),

@@ -237,6 +237,16 @@ class HumanReleased:
     agent: Actor
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyHeld:
+    """An agent's words for an owner were held by 服务禁言: recorded for the report's 情绪管理
+    (the phrases, not the reply)."""
+
+    agent_id: int | None
+    phrases: tuple[str, ...]
+    account_id: int | None = None
+
+
 Effect = (
     Moved
     | Noted
@@ -265,6 +275,7 @@ Effect = (
     | SurveyUnanswered
     | HandoffNudged
     | OwnerUnreachable
+    | ReplyHeld
 )
 
 

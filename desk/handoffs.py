@@ -11,7 +11,7 @@ from dialogs.typography import check_wording, fix_punctuation
 
 from .casework import Rules
 from .commands import ClaimHandoff
-from .effects import Button, Effect, HandoffNudged, Refusal, ToAgents, ToOwner
+from .effects import Button, Effect, HandoffNudged, Refusal, ReplyHeld, ToAgents, ToOwner
 from .model import Actor
 
 
@@ -68,7 +68,10 @@ def agent_words(text: str, agent: Actor, account_id: int, salutation: str) -> li
     text = fix_punctuation(text)
     findings = polite_check(text)
     if findings:
-        return [ToAgents("agent_reply_held", {"issues": findings}, relay=True)]
+        return [
+            ReplyHeld(agent.id, tuple(f.phrase for f in findings), account_id),
+            ToAgents("agent_reply_held", {"issues": findings}, relay=True),
+        ]
     out: list[Effect] = [
         ToOwner(
             "owner_agent_reply",

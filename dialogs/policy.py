@@ -86,6 +86,7 @@ class Policy:
         self.pause_steps: list[str] = list(desk.pause_steps)
         self.departed_step: str = desk.departed_step
         self.arrived_steps: list[str] = list(desk.arrived_steps)
+        self.contact_steps: list[str] = list(desk.contact_steps)
         self.delay_choices: list[int] = list(desk.delay_choices)
 
     @classmethod

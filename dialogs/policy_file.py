@@ -113,12 +113,14 @@ class DeskRules(_Table):
     pause_steps: list[str] = []
     departed_step: str = ""
     arrived_steps: list[str] = []
+    contact_steps: list[str] = []
     delay_choices: list[NonNegativeInt] = [60, 120, 240]
 
     @model_validator(mode="after")
     def _steps_are_progress_steps(self) -> DeskRules:
         named = {"delay_step": [self.delay_step], "departed_step": [self.departed_step]}
         named |= {"pause_steps": self.pause_steps, "arrived_steps": self.arrived_steps}
+        named |= {"contact_steps": self.contact_steps}
         for key, steps in named.items():
             for s in steps:
                 if s and s not in self.progress_steps:

@@ -278,6 +278,16 @@ class Knowledge(Protocol):
     ) -> None:
         """No answer helped (reason: none / declined / other): for `/faq misses`."""
 
+    async def log_answer(
+        self, account_id: int | None, entry_id: int | None, source: str, now: datetime
+    ) -> int:
+        """The bot answered a consultation by itself (source: entry / notice; entry_id None
+        for a notice), outcome "shown" until the owner says more: the new row's id."""
+
+    async def answer_outcome(self, answer_id: int, outcome: str) -> None:
+        """What the owner made of the answer (solved / declined / human). Only an answer still
+        "shown" changes: the first word back is the one that counts."""
+
 
 # --- notices of outages (公告) -----------------------------------------------------------------
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ticket_subscribers as subs
 from .models import Attachment, Ticket, TicketEvent, TicketSubscriber, Worker, WorkOrder
-from .ticket_history import record_event, ticket_events
+from .stage_book import StepRules
+from .ticket_history import NO_STEPS, record_event, ticket_events
 
 # states that end a ticket's life: closing time is stamped on entering them
 ENDED = ("closed", "withdrawn")
+
+
+def promises_of(t: Ticket):
+    """The ticket's promises as they stand: contact, arrival, completion."""
+    return (t.promised_contact_by, t.promised_arrive_by, t.promised_complete_by)
 
 
 class CaseRepo:
@@ -33,7 +39,7 @@ class CaseRepo:
         """The ticket an agent names (/merge, /split); then read it by id, under its lock."""
         return await self.s.scalar(sa.select(Ticket.id).where(Ticket.number == number.upper()))
 
-    def event(
+    async def event(
         self,
         ticket: Ticket,
         now: datetime,
@@ -43,9 +49,20 @@ class CaseRepo:
         from_status: str | None,
         to_status: str | None,
         note: str = "",
+        steps: StepRules = NO_STEPS,
     ) -> None:
-        record_event(
-            self.s, ticket.id, now, actor_kind, actor_id, action, from_status, to_status, note
+        await record_event(
+            self.s,
+            ticket.id,
+            now,
+            actor_kind,
+            actor_id,
+            action,
+            from_status,
+            to_status,
+            note,
+            steps=steps,
+            promises=promises_of(ticket),
         )
 
     async def move(
@@ -57,6 +74,7 @@ class CaseRepo:
         actor_id: int | None,
         action: str,
         note: str = "",
+        steps: StepRules = NO_STEPS,
     ) -> None:
         """Every transition is a history event: who, when, what, note."""
         before = ticket.status
@@ -64,7 +82,7 @@ class CaseRepo:
         ticket.updated_at = now
         if to_status in ENDED:
             ticket.closed_at = now
-        self.event(ticket, now, actor_kind, actor_id, action, before, to_status, note)
+        await self.event(ticket, now, actor_kind, actor_id, action, before, to_status, note, steps)
 
     async def set_card_message(self, ticket_id: int, message_id: int) -> None:
         """The group message that shows this ticket's card, once the sender has posted it."""

@@ -1,5 +1,6 @@
 """The knowledge base (常见问题) in the database: entries, every change to them, the questions it
-could not answer. Implements dialogs.ports.Knowledge. Never commits.
+could not answer, the consultations it did answer (kb_answers). Implements
+dialogs.ports.Knowledge. Never commits.
 
 Matching runs in Python over an index built from the active entries (dialogs/knowledge), the same
 on SQLite and PostgreSQL. The index is kept per process and per database, under a version read
@@ -29,7 +30,7 @@ from dialogs.knowledge import (
 )
 from dialogs.ports import KbMatch, Where
 
-from .models import KbChange, KbEntry, KbMiss
+from .models import KbAnswer, KbChange, KbEntry, KbMiss
 
 EDITABLE = (
     "question",
@@ -137,6 +138,24 @@ class KnowledgeRepo:
             )
         )
         await self.s.flush()
+
+    async def log_answer(
+        self, account_id: int | None, entry_id: int | None, source: str, now: datetime
+    ) -> int:
+        row = KbAnswer(
+            account_id=account_id, entry_id=entry_id, source=source, outcome="shown", at=now
+        )
+        self.s.add(row)
+        await self.s.flush()  # the id, for the outcome the owner's next tap sets
+        return row.id
+
+    async def answer_outcome(self, answer_id: int, outcome: str) -> None:
+        # guarded in SQL: a stale or repeated tap never overwrites the first word back
+        await self.s.execute(
+            sa.update(KbAnswer)
+            .where(KbAnswer.id == answer_id, KbAnswer.outcome == "shown")
+            .values(outcome=outcome)
+        )
 
     async def misses(self, since: datetime, limit: int = 10) -> list[tuple[str, str, int]]:
         """The most asked unanswered questions since `since`: (folded, the latest asked, count)."""

@@ -182,6 +182,9 @@ class Ticket(Base):
     reporter_verified: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     promised_contact_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     promised_arrive_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the SLA watch's completion deadline (arrival + sla_complete minutes): a repair's third
+    # promise, re-planned with the arrival (延期) and moved by a paused clock like the others
+    promised_complete_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handler_name: Mapped[str] = mapped_column(sa.String(64), default="")
     # 首问责任制: the agent who took the ticket first owns it until it is closed
     handler_agent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agents.id"))
@@ -219,6 +222,74 @@ class TicketEvent(Base):
     from_status: Mapped[str | None] = mapped_column(sa.String(16))
     to_status: Mapped[str | None] = mapped_column(sa.String(16))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # the promise this event's stage was held to (first contact, arrival, completion), as it
+    # stood when the stage was reached: a later 延期 does not rewrite what was promised then
+    promise_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def _stage(kind_len: int = 16):
+    """A stage's instant and who reached it (actor kind, actor id)."""
+    return (
+        mapped_column(UTCDateTime(), nullable=True),
+        mapped_column(sa.String(kind_len), nullable=True),
+        mapped_column(sa.Integer, nullable=True),
+    )
+
+
+class TicketStage(Base):
+    """Every stage of a ticket's life in one row, kept as its history is written
+    (storage/stage_book.py folds each event in; backfilled from the history in 0012), so the
+    managers' report reads one row per ticket instead of replaying its events."""
+
+    __tablename__ = "ticket_stages"
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), primary_key=True)
+    created_at, created_kind, created_by = _stage()
+    accepted_at, accepted_kind, accepted_by = _stage()
+    first_contact_at, first_contact_kind, first_contact_by = _stage()
+    dispatched_at, dispatched_kind, dispatched_by = _stage()
+    on_site_at, on_site_kind, on_site_by = _stage()
+    completed_at, completed_kind, completed_by = _stage()
+    closed_at, closed_kind, closed_by = _stage()
+    reopened_at, reopened_kind, reopened_by = _stage()
+    rated_at, rated_kind, rated_by = _stage()
+    followup_done_at, followup_done_kind, followup_done_by = _stage()
+    escalated_at, escalated_kind, escalated_by = _stage()
+    # the last completion (a reopened ticket is completed again) and how often it reopened
+    last_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the promise each stage was held to when it was reached (None: none was made)
+    contact_promise: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrive_promise: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    complete_promise: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 延期: how often the arrival was re-planned
+    replans: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ReplyHold(Base):
+    """An agent's words for an owner held by the polite-language checker (服务禁言): the
+    report's 情绪管理 counts them per agent. The phrases, not the reply, are kept."""
+
+    __tablename__ = "reply_holds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agents.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    phrases: Mapped[str] = mapped_column(sa.String(200), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class KbAnswer(Base):
+    """A consultation the bot answered by itself (an entry of the knowledge base, or an outage
+    notice), and what the owner made of it: the report's 机器人解答 share."""
+
+    __tablename__ = "kb_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    entry_id: Mapped[int | None] = mapped_column(sa.Integer)  # None: a notice answered it
+    source: Mapped[str] = mapped_column(sa.String(16), default="entry")  # entry / notice
+    # shown (no word back) / solved / declined (filed a consultation) / human (asked a person)
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="shown")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Attachment(Base):

@@ -9,10 +9,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import stage_book
 from .models import TicketEvent
+from .stage_book import NO_PROMISES, Promises, StepRules
+
+NO_STEPS = StepRules()
 
 
-def record_event(
+async def record_event(
     session: AsyncSession,
     ticket_id: int,
     at: datetime,
@@ -22,7 +26,16 @@ def record_event(
     from_status: str | None = None,
     to_status: str | None = None,
     note: str = "",
+    *,
+    steps: StepRules = NO_STEPS,
+    promises: Promises = NO_PROMISES,
 ) -> None:
+    """One line of history, folded into the ticket's stage row in the same transaction
+    (storage/stage_book.py): `steps` say which progress steps are a contact or an arrival,
+    `promises` are the ticket's (contact, arrive, complete) as they stand now."""
+    held = await stage_book.mark(
+        session, ticket_id, at, actor_kind, actor_id, action, to_status, note, steps, promises
+    )
     session.add(
         TicketEvent(
             ticket_id=ticket_id,
@@ -33,6 +46,7 @@ def record_event(
             from_status=from_status,
             to_status=to_status,
             note=note,
+            promise_at=held,
         )
     )
 

@@ -14,6 +14,7 @@ from dialogs.ports import TicketDraft, TicketEventView, TicketView
 from . import ticket_subscribers as subs
 from .models import Account, Attachment, FollowUp, Ticket, TicketCounter, UnitOwner
 from .sql_helpers import upsert_insert
+from .stage_book import completion_deadline
 from .ticket_history import record_event, ticket_events
 from .ticket_subscribers import SharedFaults
 
@@ -52,13 +53,17 @@ class TicketRepo(SharedFaults):
             reporter_verified=draft.reporter_verified,
             promised_contact_by=draft.promised_contact_by,
             promised_arrive_by=draft.promised_arrive_by,
+            promised_complete_by=next(
+                (due for kind, due, _, data in draft.followups if completion_deadline(kind, data)),
+                None,
+            ),
             details=draft.details,
             created_at=now,
             updated_at=now,
         )
         self.s.add(t)
         await self.s.flush()
-        record_event(
+        await record_event(
             self.s, t.id, now, "owner", draft.reporter_account_id, "created", None, "new", ""
         )
         for a in draft.attachments:
@@ -95,7 +100,9 @@ class TicketRepo(SharedFaults):
             self.s.add(
                 Attachment(ticket_id=t.id, kind=a["kind"], file_id=a["file_id"], created_at=now)
             )
-        record_event(self.s, t.id, now, "owner", draft.reporter_account_id, "emergency_completed")
+        await record_event(
+            self.s, t.id, now, "owner", draft.reporter_account_id, "emergency_completed"
+        )
         await self.s.flush()
         return await self._view(t, with_events=False)
 
@@ -118,7 +125,7 @@ class TicketRepo(SharedFaults):
             "identity_verified": draft.details.get("identity_verified", False),
         }
         t.updated_at = now
-        record_event(self.s, t.id, now, "owner", draft.reporter_account_id, "identity_added")
+        await record_event(self.s, t.id, now, "owner", draft.reporter_account_id, "identity_added")
         await self.s.flush()
         return await self._view(t, with_events=False)
 
@@ -209,7 +216,7 @@ class TicketRepo(SharedFaults):
                 )
             )
         t.updated_at = now
-        record_event(
+        await record_event(
             self.s, ticket_id, now, "owner", t.reporter_account_id, "details_added", note=note
         )
 
@@ -225,7 +232,9 @@ class TicketRepo(SharedFaults):
         row = res.first()
         if row is None:
             return False
-        record_event(self.s, ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", "")
+        await record_event(
+            self.s, ticket_id, now, "owner", row[0], "withdrawn", "open", "withdrawn", ""
+        )
         return True
 
     async def urge(self, ticket_id: int, now: datetime, interval_minutes: int):
@@ -252,7 +261,7 @@ class TicketRepo(SharedFaults):
         if outcome == "escalated":
             t.escalated = True
         action = "urge_escalated" if outcome == "escalated" else "urge"
-        record_event(self.s, t.id, now, "owner", t.reporter_account_id, action)
+        await record_event(self.s, t.id, now, "owner", t.reporter_account_id, action)
         return UrgeResult(outcome, t.number, t.handler_name, overdue)
 
     async def _view(

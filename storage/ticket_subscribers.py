@@ -164,11 +164,11 @@ class SharedFaults:
         if not await join(self.s, t, account_id, owner_id, now):
             return False
         t.updated_at = now
-        record_event(self.s, t.id, now, "owner", account_id, "subscribed")
+        await record_event(self.s, t.id, now, "owner", account_id, "subscribed")
         return True
 
     async def unsubscribe(self, ticket_id: int, account_id: int, now: datetime) -> bool:
         if not await leave(self.s, ticket_id, account_id):
             return False
-        record_event(self.s, ticket_id, now, "owner", account_id, "unsubscribed")
+        await record_event(self.s, ticket_id, now, "owner", account_id, "unsubscribed")
         return True

@@ -401,6 +401,8 @@ class MemKnowledge:
         self.cues: dict[int, dict[str, float]] = {}
         self.asked: list[tuple[str, Where]] = []
         self.misses: list[tuple[str, int | None, str]] = []
+        # id → [account_id, entry_id, source, outcome], as kb_answers keeps them
+        self.answers: dict[int, list] = {}
 
     def add(self, question: str, answer: str, cues: dict[str, float], category: str = "") -> int:
         entry_id = len(self.entries) + 1
@@ -422,6 +424,16 @@ class MemKnowledge:
 
     async def log_miss(self, question, account_id, reason, now):
         self.misses.append((question, account_id, reason))
+
+    async def log_answer(self, account_id, entry_id, source, now):
+        answer_id = len(self.answers) + 1
+        self.answers[answer_id] = [account_id, entry_id, source, "shown"]
+        return answer_id
+
+    async def answer_outcome(self, answer_id, outcome):
+        row = self.answers.get(answer_id)
+        if row is not None and row[3] == "shown":
+            row[3] = outcome
 
 
 class MemNotices:

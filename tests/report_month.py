@@ -8,11 +8,14 @@ import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dialogs.policy import Policy
 from storage.models import (
     Account,
     Agent,
     Conversation,
+    KbAnswer,
     KbMiss,
+    ReplyHold,
     Survey,
     Task,
     Ticket,
@@ -20,6 +23,7 @@ from storage.models import (
     TicketSubscriber,
     Unit,
 )
+from storage.stage_book import StepRules, backfill
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -81,6 +85,7 @@ def rows() -> list:
             urgent=True,
             promised_contact_by=at(11, 2, 10, 30),
             promised_arrive_by=at(11, 2, 11),
+            promised_complete_by=at(11, 2, 13),
             handler_agent_id=a1,
             handler_name="agent_lin",
             closed_at=at(11, 2, 13),
@@ -117,6 +122,7 @@ def rows() -> list:
             "closed",
             promised_contact_by=at(11, 3, 11),
             promised_arrive_by=at(11, 3, 14),
+            promised_complete_by=at(11, 3, 18),
             handler_agent_id=a1,
             handler_name="agent_lin",
             closed_at=at(11, 5, 17),
@@ -139,6 +145,7 @@ def rows() -> list:
                 "\u5df2\u8054\u7cfb\u4e1a\u4e3b",
             ),
             (at(11, 3, 11, 40), "owner", 1, "urge_escalated", None, ""),
+            (at(11, 3, 11, 45), "agent", a1, "delay", "in_progress", "14:00"),
             (at(11, 3, 13), "agent", a1, "progress", "in_progress", "\u5df2\u5230\u573a"),
             (at(11, 3, 15), "agent", a1, "complete", "done", ""),
             (at(11, 5, 10), "owner", 1, "reopen", "in_progress", ""),
@@ -221,6 +228,7 @@ def rows() -> list:
             urgent=True,
             promised_contact_by=at(11, 30, 22, 30),
             promised_arrive_by=at(11, 30, 23, 30),
+            promised_complete_by=at(12, 1, 1, 30),
         )
     )
     out += _events(6, [(at(11, 30, 22), "owner", 1, "created", "new", "")])
@@ -328,6 +336,18 @@ def rows() -> list:
             created_at=at(11, 5, 17, 5),
             done_at=at(11, 5, 18),
         ),
+        # the bot's own answers: two read and not followed up (one said solved), one that
+        # became T7's consultation ticket, one after which the owner asked for a person, and
+        # one in October: 2 by the bot of 4 consultations (T7 counted once, as a ticket)
+        KbAnswer(account_id=1, entry_id=1, outcome="solved", at=at(11, 6, 9)),
+        KbAnswer(account_id=1, entry_id=2, outcome="shown", at=at(11, 7, 9)),
+        KbAnswer(account_id=1, entry_id=3, outcome="declined", at=at(11, 15, 9, 59)),
+        KbAnswer(account_id=2, entry_id=None, source="notice", outcome="human", at=at(11, 16, 9)),
+        KbAnswer(account_id=1, entry_id=1, outcome="solved", at=at(10, 6, 9)),
+        # agent_lin's words held twice by 服务禁言 in November (once in October); wang's never
+        ReplyHold(agent_id=a1, ticket_id=2, phrases="不归我们管", at=at(11, 3, 11, 20)),
+        ReplyHold(agent_id=a1, account_id=1, phrases="你", at=at(11, 20, 9)),
+        ReplyHold(agent_id=a1, account_id=1, phrases="你", at=at(10, 20, 9)),
         KbMiss(question="q1", normalized="q1", account_id=1, at=at(11, 6, 9)),
         KbMiss(question="q2", normalized="q2", account_id=1, at=at(11, 7, 9)),
         KbMiss(question="q0", normalized="q0", account_id=1, at=at(10, 7, 9)),
@@ -342,10 +362,16 @@ def rows() -> list:
 
 
 async def load(sessionmaker) -> None:
+    """The month as rows written straight into the tables, then its stages derived from the
+    history by the same backfill migration 0012 runs for tickets filed before stages were kept."""
     async with sessionmaker() as s:
         for row in rows():
             s.add(row)
             await s.flush()
+        await s.commit()
+    async with sessionmaker() as s:
+        conn = await s.connection()
+        await conn.run_sync(lambda c: backfill(c, StepRules.of(Policy.load())))
         await s.commit()
         if s.bind.dialect.name == "postgresql":  # ids were given: move the sequences on
             import sqlalchemy as sa

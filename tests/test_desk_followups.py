@@ -112,7 +112,9 @@ def test_an_agents_words_are_punctuated_held_or_hinted_before_they_reach_the_own
     assert only(out, fx.ToOwner).context["text"] == "好的，我帮您看看"
     assert not [e for e in out if isinstance(e, fx.ToAgents)]
     held = handoffs.agent_words("这不归我们管", LIN, 55, "王女士")
-    assert [e.template for e in held] == ["agent_reply_held"]
+    assert [e.template for e in held if isinstance(e, fx.ToAgents)] == ["agent_reply_held"]
+    # the hold is recorded for the report's 情绪管理: who, which phrases, to whom
+    assert only(held, fx.ReplyHeld) == fx.ReplyHeld(LIN.id, ("不归我们管",), 55)
     hinted = handoffs.agent_words("请问王女士什么时候方便", LIN, 55, "王女士")
     assert [type(e).__name__ for e in hinted] == ["ToOwner", "ToAgents"]
     assert hinted[1].template == "agent_reply_hint"

@@ -271,3 +271,88 @@ async def test_a_repair_put_aside_stays_offered_after_an_answer_at_the_menu():
     assert "↩️ 继续刚才的报修" in o.labels
     await o.press("继续刚才的报修")
     assert o.step.startswith("repair.")
+
+
+# --- answered without a person: every answer shown is counted (kb_answers) --------------------
+def answers(o) -> list[list]:
+    """[account, entry (None: a notice), source, outcome] per answer, in the order shown."""
+    return list(o.ports.knowledge.answers.values())
+
+
+async def test_an_answer_is_counted_when_shown_and_stays_shown_if_the_owner_just_leaves():
+    o = await owner_with(knowledge())
+    await ask(o, "物业费在哪交")
+    # written with the answer (the step is durable), before any tap back
+    assert answers(o) == [[o.account_id, 1, "entry", "shown"]] and o.last.durable
+    await o.send("/menu")  # read it and left: answered without a person
+    assert answers(o) == [[o.account_id, 1, "entry", "shown"]]
+
+
+async def test_the_owners_tap_on_an_answer_is_its_outcome():
+    for label, outcome in [("已解决", "solved"), ("还有疑问", "declined"), ("转人工", "human")]:
+        o = await owner_with(knowledge())
+        await ask(o, "物业费在哪交")
+        await o.press(label)
+        assert answers(o) == [[o.account_id, 1, "entry", outcome]], label
+        assert o.last.durable
+
+
+async def test_a_chosen_entry_is_counted_and_none_of_them_is_not():
+    o = await owner_with(knowledge())
+    await ask(o, "管理费的事")
+    assert answers(o) == []  # choices offered are no answer yet
+    await o.press("收费标准")
+    await o.press("已解决")
+    assert answers(o) == [[o.account_id, 2, "entry", "solved"]]
+    o = await owner_with(knowledge())
+    await ask(o, "管理费的事")
+    await o.press("都不是")
+    assert answers(o) == []
+
+
+async def test_no_match_is_no_answer():
+    o = await owner_with(knowledge())
+    await ask(o, "小区游泳池什么时候开放？")
+    await o.send("物业费怎么交")  # words at the menu the base is sure of: answered after all
+    assert answers(o) == [[o.account_id, 1, "entry", "shown"]]
+
+
+async def test_a_notice_that_answered_is_counted_as_solved():
+    o = await owner_in_a_water_cut(knowledge())
+    await ask(o, "今天怎么没水了？")
+    assert answers(o) == [[o.account_id, None, "notice", "shown"]]
+    await o.press("已了解")
+    assert answers(o) == [[o.account_id, None, "notice", "solved"]]
+
+
+async def test_a_notice_that_was_not_it_is_declined_and_the_entry_then_shown_has_its_own_row():
+    kb = knowledge()
+    kb.add("停水期间哪里可以领桶装水？", "请到物业服务中心领取。", {"桶装水": SURE})
+    o = await owner_in_a_water_cut(kb)
+    await ask(o, "停水了，哪里能领桶装水？")
+    await o.press("是其他问题")
+    await o.press("已解决")
+    assert answers(o) == [
+        [o.account_id, None, "notice", "declined"],
+        [o.account_id, 4, "entry", "solved"],
+    ]
+
+
+async def test_a_notice_then_nothing_known_leaves_only_the_declined_notice():
+    o = await owner_in_a_water_cut(knowledge())
+    await ask(o, "停水的时候游泳池还开吗")
+    await o.press("是其他问题")
+    assert answers(o) == [[o.account_id, None, "notice", "declined"]]
+    assert o.ports.tickets.rows
+
+
+async def test_the_same_question_asked_again_is_a_new_answer_with_its_own_outcome():
+    o = await owner_with(knowledge())
+    await ask(o, "物业费在哪交")
+    await o.press("已解决")
+    await o.send("物业费怎么交")  # asked again at the menu: a new answer, a new row
+    await o.press("转人工")
+    assert answers(o) == [
+        [o.account_id, 1, "entry", "solved"],
+        [o.account_id, 1, "entry", "human"],
+    ]

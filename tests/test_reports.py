@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from bot.reports.cli import scope_of, stage_rules
+from bot.reports.cli import scope_of
 from bot.reports.output import write_report
 from bot.reports.words import Words
 from dialogs.policy import Policy
@@ -32,7 +32,7 @@ async def report(sessionmaker, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = await write_report(
-            engine, scope_of(ARGS, TZ), stage_rules(policy), Words(policy), TZ, NOW, tmp_path
+            engine, scope_of(ARGS, TZ), Words(policy), TZ, NOW, tmp_path
         )
     return Ran(r, [str(w.message) for w in caught], tmp_path)
 
@@ -70,10 +70,12 @@ async def test_timeliness_by_urgency_with_percentiles(report):
     assert (t[("arrive", "urgent")].met, t[("arrive", "urgent")].late) == (1, 1)
     assert t[("arrive", "urgent")].p50 == 50
     assert (t[("arrive", "normal")].met, t[("arrive", "normal")].late) == (1, 0)  # T2 in 180
-    # completion: T1 in 2 h; T2 (first completion, 5 h) and T3 (24 h); T4, T6 not yet due
+    # completion, against the promise the SLA watch recorded: T1 in 2 h (by 13:00), T2's first
+    # completion in 5 h (by 18:00); T6's is not yet due; T3 (a complaint), T4 (no arrival
+    # promised) were promised no completion time
     assert (t[("complete", "urgent")].met, t[("complete", "urgent")].late) == (1, 0)
-    assert (t[("complete", "normal")].met, t[("complete", "normal")].late) == (2, 0)
-    assert t[("complete", "normal")].p90 == 1440
+    assert (t[("complete", "normal")].met, t[("complete", "normal")].late) == (1, 0)
+    assert t[("complete", "normal")].p90 == 300
     assert sorted(report.lists["overdue"].numbers) == ["BX-2", "BX-4", "BX-6"]
     assert sorted((n, s) for n, s, _ in report.tickets.overdue) == [
         ("BX-2", "contact"),
@@ -108,6 +110,11 @@ async def test_hot_spots_bot_share_and_dialogs(report):
     assert [(b, s, c, n) for b, s, c, n, _ in report.public_spots] == [("B5", "lobby", "light", 3)]
     assert f.consults == 1
     assert report.kb_misses == 2  # the October one is outside the period
+    # the bot answered 2 by itself (one solved, one read and left) of 4 consultations: those,
+    # T7's ticket (its declined answer counted once, as the ticket) and one handed to a person
+    bot = report.bot
+    assert (bot.by_bot, bot.consultations, bot.outcomes["human"]) == (2, 4, 1)
+    assert bot.share().ratio == 0.5
     assert dict(report.abandoned) == {("repair", "describe"): 1}
 
 
@@ -122,6 +129,7 @@ async def test_agent_scorecards(report):
     assert wang.complaint_scores == [4] and lin.complaint_scores == []
     assert (lin.closed_rated, lin.closed) == (2, 2)
     assert (lin.callbacks_in_time, lin.callbacks) == (1, 1)
+    assert (lin.held_replies, wang.held_replies) == (2, 0)  # the October hold is not counted
     assert not lin.ranked  # two tickets: shown, with its counts, not ranked
 
 
@@ -146,7 +154,7 @@ async def test_csv_files_have_a_bom_and_one_row_per_ticket(report):
     assert t2[head.index("\u5230\u573a")] == "2026-11-03 13:00"  # on site
     assert t2[head.index("\u5b8c\u6210")] == "2026-11-03 15:00"  # first completion
     assert t2[head.index("\u91cd\u5f00")] == "2026-11-05 10:00"  # reopened
-    assert t2[head.index("\u53d7\u7406\u7ecf\u529e\u4eba")] == "agent:1"
+    assert t2[head.index("\u53d7\u7406\u7ecf\u529e\u4eba")] == "agent_lin"  # by name
     for name in ("volume", "timeliness", "agents", "satisfaction", "cases"):
         assert (report.out / f"{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
@@ -157,8 +165,56 @@ async def test_charts_draw_every_glyph(report):
         assert (report.out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
 
 
+async def test_stages_record_who_and_the_promise_each_stage_was_held_to(report, sessionmaker):
+    """The stage rows the backfill derived: T2 was first contacted at 11:30 by lin, held to
+    11:00; its arrival re-planned once (延期), held to the new 14:00; its first completion kept
+    though it was completed twice; the reopening ended its first close."""
+    import sqlalchemy as sa
+
+    from storage.models import TicketEvent, TicketStage
+
+    from .report_month import at
+
+    async with sessionmaker() as s:
+        t2 = await s.get(TicketStage, 2)
+        promised = (
+            await s.execute(
+                sa.select(TicketEvent.action, TicketEvent.promise_at)
+                .where(TicketEvent.ticket_id == 2, TicketEvent.promise_at.is_not(None))
+                .order_by(TicketEvent.id)
+            )
+        ).all()
+    assert (t2.first_contact_at, t2.first_contact_kind, t2.first_contact_by) == (
+        at(11, 3, 11, 30),
+        "agent",
+        1,
+    )
+    assert (t2.contact_promise, t2.arrive_promise, t2.complete_promise) == (
+        at(11, 3, 11),
+        at(11, 3, 14),
+        at(11, 3, 18),
+    )
+    assert (t2.completed_at, t2.last_completed_at) == (at(11, 3, 15), at(11, 5, 16))
+    assert (t2.reopen_count, t2.replans, t2.closed_at) == (1, 1, at(11, 5, 17))
+    # each event that reached a promised stage carries the promise it was held to
+    assert promised == [
+        ("progress", at(11, 3, 11)),
+        ("progress", at(11, 3, 14)),
+        ("complete", at(11, 3, 18)),
+    ]
+    rows = list(csv.DictReader(io.StringIO((report.out / "tickets.csv").read_text("utf-8-sig"))))
+    bx2 = next(r for r in rows if r["工单号"] == "BX-2")
+    assert (bx2["首次联系"], bx2["首次联系经办人"]) == ("2026-11-03 11:30", "agent_lin")
+    assert bx2["承诺到场时间"] == "2026-11-03 14:00" and bx2["延期次数"] == "1"
+    assert bx2["创建经办人"] == "业主"
+
+
 async def test_page_links_numbers_to_their_tickets(report):
     html = (report.out / "index.html").read_text(encoding="utf-8")
+    # every list under a heading a manager reads, never its internal key
+    assert "<h3>超时工单（3）</h3>" in html and "<h3>overdue" not in html
+    assert "紧急工单：首次联系按时" in html and "agent_lin首问的工单" in html
+    assert "contact-urgent-met（" not in html
     assert 'href="#list-overdue"' in html and 'id="list-overdue"' in html
     assert "data:image/png;base64," in html and "<script" not in html
 
@@ -171,7 +227,6 @@ async def test_a_community_narrows_the_report(sessionmaker, tmp_path):
     r = await write_report(
         sessionmaker.kw["bind"],
         scope_of(args, TZ),
-        stage_rules(policy),
         Words(policy),
         TZ,
         NOW,
@@ -197,3 +252,24 @@ async def test_the_report_words_pass_the_polite_language_check(report):
     for text in said:
         assert check(text) == [] and check_typography(text) == [], text
     assert check((report.out / "index.html").read_text(encoding="utf-8")) == []
+
+
+async def test_tickets_csv_from_the_database_is_the_one_python_writes(sessionmaker, tmp_path):
+    """On PostgreSQL tickets.csv comes from COPY (bot/reports/ticket_export.py) while Python
+    computes the figures: byte for byte the file Python writes row by row."""
+    from bot.reports.output import _write
+
+    engine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's; SQLite's report writes tickets.csv in Python")
+    needs_cjk_font()
+    await load(sessionmaker)
+    policy = Policy.load()
+    by_copy, by_python = tmp_path / "copy", tmp_path / "python"
+    for out, python_csv in ((by_copy, False), (by_python, True)):
+        await _write(engine, scope_of(ARGS, TZ), Words(policy), TZ, NOW, out, python_csv)
+    copied = (by_copy / "tickets.csv").read_bytes()
+    assert copied.startswith(b"\xef\xbb\xbf") and copied.count(b"\n") == 1 + 9
+    assert copied.decode("utf-8-sig").splitlines() == (
+        (by_python / "tickets.csv").read_bytes().decode("utf-8-sig").splitlines()
+    )

@@ -170,7 +170,7 @@ async def test_owner_and_agent_paths_write_one_history(sessionmaker):
         view = await uow.tickets.create(_draft(acc.id), NOW, "BX-20261123")
         t = await uow.cases.ticket(view.id)
         await uow.cases.move(t, "accepted", NOW, "agent", agent.id, "take")
-        uow.cases.event(t, NOW, "agent", agent.id, "note", None, None, "已电话联系")
+        await uow.cases.event(t, NOW, "agent", agent.id, "note", None, None, "已电话联系")
         await uow.commit()
     async with UnitOfWork(sessionmaker) as uow:
         assert await uow.tickets.withdraw(view.id, NOW)

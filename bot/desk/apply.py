@@ -9,7 +9,8 @@ from typing import Any
 from desk import effects as fx
 from desk import merge
 from desk.sla import SLA_KINDS
-from storage.models import Ticket
+from storage.models import ReplyHold, Ticket
+from storage.stage_book import StepRules, completion_deadline
 from storage.uow import UnitOfWork
 
 from . import cards
@@ -57,10 +58,19 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
         match e:
             case fx.Moved():
                 await uow.cases.move(
-                    t, e.to_status, now, e.actor.kind, e.actor.id, e.action, history_note(desk, e)
+                    t,
+                    e.to_status,
+                    now,
+                    e.actor.kind,
+                    e.actor.id,
+                    e.action,
+                    history_note(desk, e),
+                    StepRules.of(desk.policy),
                 )
             case fx.Noted():
-                uow.cases.event(t, now, e.actor.kind, e.actor.id, e.action, None, None, e.note)
+                await uow.cases.event(
+                    t, now, e.actor.kind, e.actor.id, e.action, None, None, e.note
+                )
             case fx.Reopened():
                 t.closed_at = None
             case fx.HandlerSet():
@@ -79,6 +89,8 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                 await uow.followups.shift(t.id, SLA_KINDS, e.stood)
                 if t.promised_arrive_by:
                     t.promised_arrive_by += e.stood
+                if t.promised_complete_by:
+                    t.promised_complete_by += e.stood
                 t.sla_paused_since = None
             case fx.SlaCleared():
                 t.sla_paused_since = None
@@ -87,6 +99,8 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                     t, e.department, e.worker_id, e.due, now, e.by_agent_id
                 )
             case fx.FollowUpScheduled():
+                if completion_deadline(e.kind, e.data) and t is not None:
+                    t.promised_complete_by = e.at  # a 延期 re-plans completion with arrival
                 await uow.followups.add(
                     e.kind,
                     e.at,
@@ -166,6 +180,16 @@ async def apply(desk: Desk, uow: UnitOfWork, t: Ticket | None, effects: list[Any
                 t.merged_into = e.into
             case merge.SubscriberDropped():
                 await uow.cases.drop_subscriber(t.id, e.account_id)
+            case fx.ReplyHeld():
+                uow.session.add(
+                    ReplyHold(
+                        agent_id=e.agent_id,
+                        ticket_id=t.id if t is not None else None,
+                        account_id=e.account_id,
+                        phrases="、".join(e.phrases)[:200],
+                        at=now,
+                    )
+                )
             case _:
                 raise TypeError(f"no writer for {e!r}")
 

@@ -50,7 +50,7 @@ async def start_human(
     if ticket is not None:
         if ticket.handler_agent_id is None:
             ticket.handler_agent_id, ticket.handler_name = agent.id, agent.name
-        uow.cases.event(ticket, now, "agent", agent.id, "takeover", None, None, "")
+        await uow.cases.event(ticket, now, "agent", agent.id, "takeover", None, None, "")
     takeover = Takeover(agent.name, handoff.id, ticket.number if ticket else "")
     await raise_event(desk, uow, account_id, Inbound("takeover", detail=takeover))
     conv = await uow.accounts.conversation(account_id)

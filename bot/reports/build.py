@@ -18,8 +18,8 @@ from .figures import TicketFigures
 from .queries import Scope, TicketRow
 from .satisfaction import Satisfaction
 from .scorecard import AgentCard, Scorecards
-from .stages import StageRules, Stages, derive
-from .tally import Lists
+from .stages import Stages
+from .tally import Lists, Share
 
 # public spots reported this often within 30 days are a hot spot (the issue's rule)
 PUBLIC_REPEAT = 3
@@ -39,6 +39,28 @@ class Case:
     callback: str
 
 
+@dataclass(frozen=True, slots=True)
+class BotShare:
+    """机器人解答: consultations the bot answered by itself (an entry or a notice, and the owner
+    read it or said it solved the question) against every consultation of the period: those,
+    the consultation tickets filed for a person, and answers after which the owner asked for
+    a person. An answer that did not help and became a ticket is counted once, as the ticket."""
+
+    outcomes: dict[str, int]
+    consult_tickets: int
+
+    @property
+    def by_bot(self) -> int:
+        return self.outcomes.get("shown", 0) + self.outcomes.get("solved", 0)
+
+    @property
+    def consultations(self) -> int:
+        return self.by_bot + self.consult_tickets + self.outcomes.get("human", 0)
+
+    def share(self) -> Share:
+        return Share(self.by_bot, self.consultations)
+
+
 @dataclass(slots=True)
 class Report:
     scope: Scope
@@ -49,6 +71,7 @@ class Report:
     public_spots: list[tuple[str, str, str, int, list[str]]]
     kb_misses: int
     abandoned: Counter[tuple[str, str]]
+    bot: BotShare = field(default_factory=lambda: BotShare({}, 0))
     cases: dict[str, list[Case]] = field(default_factory=dict)
 
     @property
@@ -59,25 +82,22 @@ class Report:
 async def build(
     engine: AsyncEngine,
     scope: Scope,
-    rules: StageRules,
     tz: tzinfo,
     now: datetime,
     on_ticket: Callable[[TicketRow, Stages], None] | None = None,
+    on_overdue: Callable[[str, str, datetime], None] | None = None,
 ) -> Report:
     as_of = min(scope.end, now)
-    figures = TicketFigures(scope.start, scope.end, as_of, tz)
+    figures = TicketFigures(scope.start, scope.end, as_of, tz, on_overdue=on_overdue)
     sat = Satisfaction(as_of, figures.lists)
     cards = Scorecards()
-    statuses: dict[int, str] = {}
     async with engine.connect() as conn:
         async for t in q.tickets(conn, scope):
-            s = derive(t.events, rules, t.created_at)
-            figures.add(t, s)
-            if figures.in_period(t.created_at):
+            s = t.stages
+            if figures.add(t, s):  # filed within the period
                 cards.add_ticket(t, s)
                 if t.handler_agent_id is not None:
                     figures.lists.add(f"agent-{t.handler_agent_id}", t.number)
-            statuses[t.id] = t.status
             if on_ticket is not None:
                 on_ticket(t, s)
         async for sv in q.surveys(conn, scope):
@@ -90,10 +110,13 @@ async def build(
             cards.add_callback(task, judged, in_time)
         spots = await _public_spots(conn, scope)
         misses = await q.kb_misses(conn, scope)
+        for agent_id, n in (await q.reply_holds(conn, scope)).items():
+            cards.add_holds(agent_id, n)
+        bot = BotShare(await q.bot_answers(conn, scope), figures.consults)
         abandoned = await _abandoned(conn, scope, as_of)
         names = await q.agent_names(conn)
-    report = Report(scope, as_of, figures, sat, cards.ordered(names), spots, misses, abandoned)
-    report.cases = _cases(figures, sat, statuses)
+    report = Report(scope, as_of, figures, sat, cards.ordered(names), spots, misses, abandoned, bot)
+    report.cases = _cases(figures, sat)
     return report
 
 
@@ -126,7 +149,7 @@ async def _abandoned(conn, scope: Scope, as_of: datetime) -> Counter[tuple[str, 
     return out
 
 
-def _cases(figures: TicketFigures, sat: Satisfaction, statuses: dict[int, str]) -> dict:
+def _cases(figures: TicketFigures, sat: Satisfaction) -> dict:
     grouped: dict[str, list[Case]] = {}
     for t in figures.complaints:
         callback = sat.callback_results.get(t.id, "")
@@ -134,7 +157,7 @@ def _cases(figures: TicketFigures, sat: Satisfaction, statuses: dict[int, str]) 
             Case(t.number, t.kind, t.category or "", "complaint", t.status, callback)
         )
     for s in sat.bad_reviews:
-        status = statuses.get(s.ticket_id, "")
+        status = s.ticket_status
         callback = sat.callback_results.get(s.ticket_id, "")
         grouped.setdefault(s.category or "", []).append(
             Case(s.number, s.ticket_kind, s.category or "", "bad_review", status, callback)

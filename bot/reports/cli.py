@@ -15,8 +15,7 @@ from dialogs.clock import SystemClock
 from dialogs.policy import Policy
 
 from .queries import Scope
-from .stages import StageRules
-from .words import Words, labels, page_environment
+from .words import Words, page_environment
 
 
 def add_parsers(sub) -> None:
@@ -33,11 +32,6 @@ def scope_of(args: argparse.Namespace, tz: ZoneInfo) -> Scope:
     start = datetime.combine(args.date_from, time(0), tz)
     end = datetime.combine(args.date_to + timedelta(days=1), time(0), tz)
     return Scope(start, end, args.community, args.department, args.agent)
-
-
-def stage_rules(policy: Policy) -> StageRules:
-    contact = labels().get("stage_rules", {}).get("contact_steps", [])
-    return StageRules(tuple(contact), tuple(policy.arrived_steps))
 
 
 def _say(name: str, out=None, **context) -> None:
@@ -73,7 +67,6 @@ def report_command(settings, args: argparse.Namespace) -> int:
             return await write_report(
                 engine,
                 scope_of(args, tz),
-                stage_rules(policy),
                 Words(policy),
                 tz,
                 SystemClock().now(),

@@ -4,19 +4,41 @@ volume, backlog by age, timeliness against each promise, quality, hot spots, com
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from .queries import TicketRow
-from .stages import Stages, minutes
-from .tally import Lists, Share, percentile
+from .stages import Stages
+from .tally import Durations, Lists, Share, percentile
 
 # backlog ages at the period's end, in hours: <4 h, 4-24 h, 1-3 d, >3 d (the issue's buckets)
 AGE_BUCKETS = (("lt4h", 4), ("4to24h", 24), ("1to3d", 72), ("gt3d", None))
-# the promises timeliness is measured against; completion has none on the ticket, so the
-# report holds it to a target by urgency (hours)
+# the promises timeliness is measured against: each stage against the promise recorded when it
+# was reached (storage/stage_book.py); a stage not reached yet against the ticket's promise now
 PROMISES = ("contact", "arrive", "complete")
-COMPLETE_TARGET_HOURS = {"urgent": 24, "normal": 72}
+# broken promises kept in memory for the page; overdue.csv has every one
+OVERDUE_KEPT = 500
+
+
+class Complaint(NamedTuple):
+    id: int
+    number: str
+    kind: str
+    category: str | None
+    status: str
+
+
+def day_format(tz: tzinfo, year: int) -> Callable[[datetime], date]:
+    """The local day of an instant; a zone with one offset all year (no summer time) adds it
+    instead of looking the zone up for each of a hundred thousand tickets."""
+    winter = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+    summer = datetime(year, 7, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+    if winter is None or winter != summer:
+        return lambda at: at.astimezone(tz).date()
+    offset = winter
+    return lambda at: (at + offset).date()
 
 
 def urgency(t: TicketRow) -> str:
@@ -24,14 +46,14 @@ def urgency(t: TicketRow) -> str:
 
 
 def building_of(t: TicketRow) -> str:
-    return t.building or str(t.details.get("pub_building", "")) or ""
+    return t.building or t.public_building or ""
 
 
 @dataclass(slots=True)
 class Timeliness:
     met: int = 0
     late: int = 0
-    durations: list[float] = field(default_factory=list)
+    durations: Durations = field(default_factory=Durations)
 
     def share(self, key: str) -> Share:
         return Share(self.met, self.met + self.late, f"{key}-met", f"{key}-all")
@@ -60,7 +82,13 @@ class TicketFigures:
     timeliness: dict[tuple[str, str], Timeliness] = field(
         default_factory=lambda: defaultdict(Timeliness)
     )
+    # the broken promises: the first OVERDUE_KEPT for the page, every one to `on_overdue`
+    # (overdue.csv, written as they come)
     overdue: list[tuple[str, str, datetime]] = field(default_factory=list)
+    overdue_total: int = 0
+    on_overdue: Callable[[str, str, datetime], None] | None = None
+    local_day: Callable[[datetime], date] = field(init=False)
+    _keys: dict = field(init=False)
     created: int = 0
     closed: int = 0
     completed: int = 0
@@ -69,42 +97,59 @@ class TicketFigures:
     urges: int = 0
     escalations: int = 0
     hot: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    complaints: list[TicketRow] = field(default_factory=list)
+    complaints: list[Complaint] = field(default_factory=list)
     consults: int = 0
+
+    def __post_init__(self) -> None:
+        self.local_day = day_format(self.tz, self.start.year)
+        # the keys of the timeliness lists, made once instead of per ticket and promise
+        self._keys = {
+            (stage, urgent): (
+                (stage, "urgent" if urgent else "normal"),
+                f"{stage}-{'urgent' if urgent else 'normal'}-met",
+                f"{stage}-{'urgent' if urgent else 'normal'}-all",
+            )
+            for stage in PROMISES
+            for urgent in (True, False)
+        }
 
     def in_period(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
 
-    def add(self, t: TicketRow, s: Stages) -> None:
-        closed = s.at("closed")
-        if self.in_period(closed):
+    def add(self, t: TicketRow, s: Stages) -> bool:
+        """Counts one ticket; True when it was filed within the period."""
+        lists, ats = self.lists, s.ats
+        closed = ats.get("closed")
+        if closed is not None and self.start <= closed < self.end:
             self.closed += 1
-            self.closed_per_day[closed.astimezone(self.tz).date()] += 1
-            self.lists.add("closed", t.number)
-        self._backlog(t, s)
-        if not self.in_period(t.created_at):
-            return
+            self.closed_per_day[self.local_day(closed)] += 1
+            lists.add("closed", t.number)
+        created = t.created_at
+        if created < self.as_of:
+            self._backlog(t, s, closed)
+        if not self.start <= created < self.end:
+            return False
         self.created += 1
-        self.lists.add("created", t.number)
-        self.new_per_day[t.created_at.astimezone(self.tz).date()] += 1
-        self.by_category[(t.kind, t.category or "")] += 1
+        lists.add("created", t.number)
+        self.new_per_day[self.local_day(created)] += 1
+        kind = t.kind
+        self.by_category[(kind, t.category or "")] += 1
         self.by_channel[t.channel] += 1
-        if t.kind == "consult":
+        if kind == "consult":
             self.consults += 1
-            self.lists.add("consults", t.number)
-        if t.kind == "complaint":
-            # kept to the period's end for the typical cases: without its history, which
-            # would otherwise be most of the memory a month of complaints holds
-            self.complaints.append(replace(t, events=[]))
-        if t.kind != "consult":
-            self.hot[(t.community, building_of(t), t.category or "")] += 1
-        self._timeliness(t, s)
+            lists.add("consults", t.number)
+        else:
+            self.hot[(t.community, t.building or t.public_building or "", t.category or "")] += 1
+            if kind == "complaint":
+                # kept to the period's end for the typical cases: the few fields they show
+                self.complaints.append(Complaint(t.id, t.number, kind, t.category, t.status))
+        if t.status != "withdrawn":  # called off by the owner: no promise left to keep
+            self._timeliness(t, s)
         self._quality(t, s)
+        return True
 
-    def _backlog(self, t: TicketRow, s: Stages) -> None:
-        if t.created_at >= self.as_of:
-            return
-        finished = s.at("closed") or (s.last_completed if t.status in ("done", "closed") else None)
+    def _backlog(self, t: TicketRow, s: Stages, closed: datetime | None) -> None:
+        finished = closed or (s.last_completed if t.status in ("done", "closed") else None)
         if finished is not None and finished < self.as_of:
             return
         hours = (self.as_of - t.created_at).total_seconds() / 3600
@@ -113,52 +158,61 @@ class TicketFigures:
         self.lists.add(f"backlog-{bucket}", t.number)
 
     def _timeliness(self, t: TicketRow, s: Stages) -> None:
-        if t.status == "withdrawn":  # the owner called it off: no promise left to keep
-            return
-        target = t.created_at + timedelta(hours=COMPLETE_TARGET_HOURS[urgency(t)])
-        held = {
-            "contact": (t.promised_contact_by, s.at("first_contact")),
-            "arrive": (t.promised_arrive_by, s.at("on_site") or s.at("completed")),
-            "complete": (target if t.kind != "consult" else None, s.at("completed")),
-        }
+        ats = s.ats
+        contact, done = ats.get("first_contact"), ats.get("completed")
+        arrived = ats.get("on_site") or done
+        held = (
+            ("contact", s.contact_promise if contact else t.promised_contact_by, contact),
+            ("arrive", s.arrive_promise if arrived else t.promised_arrive_by, arrived),
+            ("complete", s.complete_promise if done else t.promised_complete_by, done),
+        )
         late_any = False
-        for stage, (promise, done) in held.items():
+        lists, number = self.lists, t.number
+        for stage, promise, reached in held:
             if promise is None:
                 continue
-            tally = self.timeliness[(stage, urgency(t))]
-            key = f"{stage}-{urgency(t)}"
-            if done is not None:
-                tally.durations.append(minutes(t.created_at, done))
-            if done is not None and done <= promise:
-                tally.met += 1
-                self.lists.add(f"{key}-met", t.number)
-            elif done is not None or promise < self.as_of:
-                tally.late += 1
-                self.overdue.append((t.number, stage, promise))
-                if not late_any:
-                    self.lists.add("overdue", t.number)
-                late_any = True
-            else:
+            where, met_key, all_key = self._keys[(stage, t.urgent)]
+            if reached is not None:
+                tally = self.timeliness[where]
+                tally.durations.append((reached - t.created_at).total_seconds() / 60)
+                if reached <= promise:
+                    tally.met += 1
+                    lists.add(met_key, number)
+                    lists.add(all_key, number)
+                    continue
+            elif promise >= self.as_of:
                 continue  # not yet due: neither kept nor broken
-            self.lists.add(f"{key}-all", t.number)
+            else:
+                tally = self.timeliness[where]
+            tally.late += 1
+            self.overdue_total += 1
+            if len(self.overdue) < OVERDUE_KEPT:
+                self.overdue.append((number, stage, promise))
+            if self.on_overdue is not None:
+                self.on_overdue(number, stage, promise)
+            if not late_any:
+                lists.add("overdue", number)
+                late_any = True
+            lists.add(all_key, number)
 
     def _quality(self, t: TicketRow, s: Stages) -> None:
-        self.urges += t.urge_count
+        lists, ats = self.lists, s.ats
         if t.urge_count:
-            self.lists.add("urged", t.number)
-        if t.escalated or s.at("escalated") is not None:
+            self.urges += t.urge_count
+            lists.add("urged", t.number)
+        if t.escalated or "escalated" in ats:
             self.escalations += 1
-            self.lists.add("escalated", t.number)
-        if s.at("completed") is None:
+            lists.add("escalated", t.number)
+        if "completed" not in ats:
             return
         self.completed += 1
-        self.lists.add("completed", t.number)
+        lists.add("completed", t.number)
         if s.reopen_count == 0:
             self.first_fix += 1
-            self.lists.add("first-fix", t.number)
-        if s.reopened_within_7d:
+            lists.add("first-fix", t.number)
+        elif s.reopened_within_7d:
             self.reopened_7d += 1
-            self.lists.add("reopened-7d", t.number)
+            lists.add("reopened-7d", t.number)
 
     # --- the figures as the page and the CSV show them ---------------------------------------
     def first_fix_rate(self) -> Share:

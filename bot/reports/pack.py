@@ -25,7 +25,6 @@ from storage.write_lock import job_turn
 
 from ..outbound import TELEGRAM, Message, Recipient
 from .build import Report
-from .cli import stage_rules
 from .output import write_report
 from .queries import Scope
 from .words import Words
@@ -90,7 +89,6 @@ async def make_pack(
     report = await write_report(
         engine,
         Scope(start, end),
-        stage_rules(desk.policy),
         Words(desk.policy, desk.texts),
         tz,
         now,

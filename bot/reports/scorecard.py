@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .queries import SurveyRow, TaskRow, TicketRow
-from .stages import Stages, minutes
-from .tally import Share, mean, percentile
+from .stages import Stages
+from .tally import Durations, Share, mean, percentile
 
 # fewer tickets than this and a person is shown but not ranked against the others
 RANK_MIN = 10
@@ -18,8 +18,8 @@ class AgentCard:
     agent_id: int
     name: str = ""
     tickets: int = 0
-    to_accept: list[float] = field(default_factory=list)
-    to_contact: list[float] = field(default_factory=list)
+    to_accept: Durations = field(default_factory=Durations)
+    to_contact: Durations = field(default_factory=Durations)
     completed: int = 0
     first_fix: int = 0
     reopened_7d: int = 0
@@ -28,6 +28,8 @@ class AgentCard:
     closed_rated: int = 0
     callbacks: int = 0
     callbacks_in_time: int = 0
+    # words for owners held by the polite-language checker (服务禁言)
+    held_replies: int = 0
 
     @property
     def ranked(self) -> bool:
@@ -69,26 +71,33 @@ class Scorecards:
         """A ticket filed within the period, counted for its handler."""
         if t.handler_agent_id is None:
             return
-        c = self._card(t.handler_agent_id)
-        c.name = c.name or t.handler_name
+        c = self.cards.get(t.handler_agent_id) or self._card(t.handler_agent_id)
+        if not c.name:
+            c.name = t.handler_name
         c.tickets += 1
-        if (m := minutes(t.created_at, s.at("accepted"))) is not None:
-            c.to_accept.append(m)
-        if (m := minutes(t.created_at, s.at("first_contact"))) is not None:
-            c.to_contact.append(m)
-        if s.at("completed") is not None:
+        ats, created = s.ats, t.created_at
+        if (at := ats.get("accepted")) is not None:
+            c.to_accept.append((at - created).total_seconds() / 60)
+        if (at := ats.get("first_contact")) is not None:
+            c.to_contact.append((at - created).total_seconds() / 60)
+        if "completed" in ats:
             c.completed += 1
-            c.first_fix += s.reopen_count == 0
-            c.reopened_7d += s.reopened_within_7d
-        if s.at("closed") is not None and t.status == "closed":
+            if s.reopen_count == 0:
+                c.first_fix += 1
+            elif s.reopened_within_7d:
+                c.reopened_7d += 1
+        if "closed" in ats and t.status == "closed":
             c.closed += 1
-            c.closed_rated += s.at("rated") is not None
+            c.closed_rated += "rated" in ats
 
     def add_survey(self, s: SurveyRow) -> None:
         if s.handler_agent_id is None or s.state != "answered" or s.overall is None:
             return
         if s.ticket_kind == "complaint":
             self._card(s.handler_agent_id).complaint_scores.append(s.overall)
+
+    def add_holds(self, agent_id: int, n: int) -> None:
+        self._card(agent_id).held_replies += n
 
     def add_callback(self, t: TaskRow, judged: bool, in_time: bool) -> None:
         if t.agent_id is None or not judged:

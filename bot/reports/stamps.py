@@ -1,7 +1,9 @@
 """Stored instants read fast: the report reads over a million of them, and the model's
 UTCDateTime (a TypeDecorator over the dialect's DateTime) costs two Python calls and a parse
 per value. `utc(column)` reads the same column as an aware UTC datetime in one C call: SQLite
-keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, asyncpg hands over naive UTC datetimes."""
+keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (parsed by fromisoformat); on PostgreSQL the server
+turns the naive UTC value into a timestamptz, which asyncpg decodes as an aware datetime
+itself, so no Python runs per value at all."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import UserDefinedType
 
 _fromiso = datetime.fromisoformat
@@ -29,6 +33,9 @@ class _UtcStamp(UserDefinedType):
 
             return from_text
 
+        if dialect.name == "postgresql":
+            return None  # timestamptz (see _compile_pg): asyncpg's decoder made it aware
+
         def from_naive(value):
             return None if value is None else value.replace(tzinfo=UTC)
 
@@ -38,5 +45,23 @@ class _UtcStamp(UserDefinedType):
 STAMP = _UtcStamp()
 
 
+class _AsUtc(FunctionElement):
+    """The stored naive UTC instant, read as UTC (compiled per dialect below)."""
+
+    type = STAMP
+    inherit_cache = True
+    name = "as_utc"
+
+
+@compiles(_AsUtc)
+def _compile_plain(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_AsUtc, "postgresql")
+def _compile_pg(element, compiler, **kw):
+    return f"timezone('UTC', {compiler.process(element.clauses, **kw)})"
+
+
 def utc(column: Any) -> sa.ColumnElement[datetime]:
-    return sa.type_coerce(column, STAMP).label(column.key)
+    return _AsUtc(column).label(column.key)

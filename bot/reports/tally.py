@@ -53,9 +53,42 @@ class Share:
         return self.hit / self.n if self.n else None
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
+class Durations:
+    """Durations in minutes, counted to the whole minute: percentiles exact to the minute, and
+    memory bounded by the longest duration rather than by how many tickets there were."""
+
+    __slots__ = ("counts", "n")
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.n = 0
+
+    def append(self, minutes: float) -> None:
+        key = round(minutes)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.n += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def percentile(self, p: float) -> int | None:
+        """Nearest rank, as `percentile` below: a real ticket's time (to the minute)."""
+        if not self.n:
+            return None
+        rank = max(1, math.ceil(p / 100 * self.n))
+        seen = 0
+        for value in sorted(self.counts):
+            seen += self.counts[value]
+            if seen >= rank:
+                return value
+        return None  # pragma: no cover - rank <= n
+
+
+def percentile(values: Sequence[float] | Durations, p: float) -> float | None:
     """Nearest-rank percentile (the value below which p% of them fall): a real ticket's time,
     never an interpolation between two."""
+    if isinstance(values, Durations):
+        return values.percentile(p)
     if not values:
         return None
     ordered = sorted(values)

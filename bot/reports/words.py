@@ -42,6 +42,26 @@ class Words:
     def status(self, status: str) -> str:
         return self.texts.labels.get(f"status_{status}", status)
 
+    def list_title(self, key: str, names: dict[int, str]) -> str:
+        """The heading of a ticket list, from its anchor key ("contact-urgent-met",
+        "backlog-gt3d", "agent-3"): what a manager reads, never the key itself."""
+        titles = self.labels.get("list", {})
+        if key in titles:
+            return str(titles[key])
+        head, _, rest = key.partition("-")
+        if head == "backlog":
+            return titles["backlog"].format(age=self("age", rest))
+        if head == "low":
+            return titles["low"].format(dimension=self("dimension", rest))
+        if head == "agent" and rest.isdigit():
+            return titles["agent"].format(agent=names.get(int(rest), rest))
+        urgency, _, end = rest.partition("-")
+        if head in ("contact", "arrive", "complete") and end in ("met", "all"):
+            return titles[end].format(
+                urgency=self("urgency", urgency), promise=self("promise", head)
+            )
+        return key
+
 
 def page_environment() -> jinja2.Environment:
     """The HTML page's templates: autoescaped, and strict, so a missing figure is an error."""

@@ -121,7 +121,7 @@ async def split_out(desk: Desk, uow: UnitOfWork, actor: Actor, args: list[str]) 
     draft = merging.split_draft(fault, target, desk.policy, r.local)
     view = await uow.tickets.create(draft, r.now, f"{PREFIX[t.kind]}-{r.local:%Y%m%d}")
     new = await uow.cases.ticket(view.id)
-    uow.cases.event(new, r.now, "agent", actor.id, "split_from", None, None, t.number)
+    await uow.cases.event(new, r.now, "agent", actor.id, "split_from", None, None, t.number)
     await cards.post_card(desk, uow, new)
     told = {
         "ticket": view,

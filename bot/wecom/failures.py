@@ -62,7 +62,7 @@ async def record_send_fail(
         if row.ticket_id is not None and row.ticket_id not in tickets:
             tickets.append(row.ticket_id)
     for ticket_id in tickets:
-        record_event(
+        await record_event(
             uow.session,
             ticket_id,
             now,

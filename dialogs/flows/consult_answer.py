@@ -1,7 +1,8 @@
 """咨询 answered from the knowledge base (常见问题, issue 12): an outage notice in force first,
 then a confident match answered at once, a middling one offered as choices ("您是想问"), and
 whatever the owner still needs handed to a person: a consultation ticket or 人工客服. Every
-question the base could not settle is logged for the agents (`/faq misses`).
+question the base could not settle is logged for the agents (`/faq misses`); every answer the bot
+gave by itself, and what the owner made of it, for the managers' report (kb_answers).
 
 Its steps form their own flow ("kb"), which /menu never puts aside: an answer given needs no
 resuming, and a repair the owner had put aside stays the one offered to resume."""
@@ -29,6 +30,7 @@ async def answer_first(s: Session, question: str, *, origin: str) -> bool:
     at the menu, which may be no question at all)."""
     s.d["question"] = question
     if await notice_check.tell_active_notice(s, text=question):
+        await _log_answer(s, None, "notice")
         await goto(s, "kb.after_notice")
         return True
     if await _offer(s, question):
@@ -64,7 +66,30 @@ async def _answer(s: Session, match: KbMatch) -> None:
     # plain text from the database: escaped once by the template's autoescape, line breaks kept
     s.say("kb_answer", kb_question=match.question, kb_answer=match.answer)
     s.d["entry_id"] = match.entry_id
+    await _log_answer(s, match.entry_id, "entry")
     await goto(s, "kb.helped")
+
+
+async def _log_answer(s: Session, entry_id: int | None, source: str) -> None:
+    """Recorded when shown, not when the owner taps: one who reads the answer and leaves was
+    answered without a person too (the row stays "shown")."""
+    kb = s.ports.knowledge
+    if kb is None:
+        return
+    # a later answer in the same consultation (a notice, then an entry) replaces the id: each
+    # answer gets its own row and its own outcome
+    s.d["answer_id"] = await kb.log_answer(s.account_id, entry_id, source, s.now())
+    s.durable = True
+
+
+async def _answer_outcome(s: Session, outcome: str) -> None:
+    # popped: the outcome belongs to the answer just shown, never to one of an earlier question
+    answer_id = s.d.pop("answer_id", None)
+    kb = s.ports.knowledge
+    if kb is None or answer_id is None:
+        return
+    await kb.answer_outcome(answer_id, outcome)
+    s.durable = True
 
 
 async def _log_miss(s: Session, reason: str) -> None:
@@ -98,14 +123,17 @@ async def ask_helped(s: Session) -> None:
 @ask_helped.on
 async def on_helped(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "solved":
+        await _answer_outcome(s, "solved")
         s.say("kb_solved")
         s.reset_dialog()
         await enter(s, "menu.show")
     elif value == "unsure":
+        await _answer_outcome(s, "declined")
         await _log_miss(s, "declined")
         s.say("kb_declined")
         await _to_ticket(s)
     elif value == "human":
+        await _answer_outcome(s, "human")
         await _log_miss(s, "declined")
         question = s.d.get("question", "")
         # the person sees the owner's question; the answered question is nothing to resume
@@ -153,10 +181,13 @@ async def ask_after_notice(s: Session) -> None:
 @ask_after_notice.on
 async def on_after_notice(s: Session, ev: Inbound, value: str | None) -> None:
     if value == "ok":
+        await _answer_outcome(s, "solved")
         s.say("kb_solved")
         s.reset_dialog()
         await enter(s, "menu.show")
         return
+    # the notice was not the answer; an entry shown next is counted on a row of its own
+    await _answer_outcome(s, "declined")
     question = s.d.get("question", "")
     if await _offer(s, question):
         return
