@@ -92,7 +92,7 @@ async def build(
     sat = Satisfaction(as_of, figures.lists)
     cards = Scorecards()
     async with engine.connect() as conn:
-        async for t in q.tickets(conn, scope):
+        async for t in q.tickets(conn, scope, who=on_ticket is not None):
             s = t.stages
             if figures.add(t, s):  # filed within the period
                 cards.add_ticket(t, s)

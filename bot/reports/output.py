@@ -30,7 +30,7 @@ from .tables import (
     ticket_row,
 )
 from .tally import TicketList
-from .ticket_export import copy_tickets
+from .ticket_export import can_export, export_tickets
 from .words import Words, page_environment
 
 CSV_ENCODING = "utf-8-sig"
@@ -73,8 +73,8 @@ async def _write(
     out_dir: Path,
     python_csv: bool = False,
 ) -> Report:
-    """`python_csv`: tickets.csv written by Python on PostgreSQL too (the test comparing the
-    two writers)."""
+    """`python_csv`: tickets.csv written by Python where the database could (the test comparing
+    the two writers)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     async with engine.connect() as conn:
         names = await agent_names(conn)
@@ -87,12 +87,18 @@ async def _write(
         def on_overdue(number: str, stage: str, promise: datetime) -> None:
             late.writerow(overdue_row(number, stage, promise, words, stamp))
 
-        if engine.dialect.name == "postgresql" and not python_csv:
-            # tickets.csv made by the server beside the figures' stream (ticket_export.py)
-            report, _ = await asyncio.gather(
-                build(engine, scope, tz, now, None, on_overdue),
-                _copy_tickets(engine, out_dir, scope, words, names, tz),
-            )
+        dialect = engine.dialect.name
+        if not python_csv and can_export(dialect, tz, scope.start.year):
+            # tickets.csv made by the database (ticket_export.py): on PostgreSQL beside the
+            # figures' stream, the server formatting on a core of its own
+            export = _export_tickets(engine, out_dir, scope, words, names, tz)
+            if dialect == "postgresql":
+                report, _ = await asyncio.gather(
+                    build(engine, scope, tz, now, None, on_overdue), export
+                )
+            else:
+                report = await build(engine, scope, tz, now, None, on_overdue)
+                await export
         else:
             report = await _with_tickets_csv(
                 engine, out_dir, scope, words, names, tz, now, stamp, on_overdue
@@ -124,9 +130,9 @@ async def _with_tickets_csv(
         return await build(engine, scope, tz, now, on_ticket, on_overdue)
 
 
-async def _copy_tickets(engine, out_dir, scope, words, names, tz) -> None:
+async def _export_tickets(engine, out_dir, scope, words, names, tz) -> None:
     async with engine.connect() as conn:
-        await copy_tickets(
+        await export_tickets(
             conn, out_dir / "tickets.csv", ticket_header(words), scope, words, names, tz
         )
 

@@ -27,7 +27,7 @@ from storage.models import (
     Unit,
 )
 
-from .stages import STAGE_COLUMNS, Stages
+from .stages import STAGE_AT_COLUMNS, STAGE_COLUMNS, Stages
 from .stamps import utc
 
 BATCH = 2000
@@ -124,19 +124,26 @@ TICKET_COLUMNS = (
     utc(Ticket.closed_at),
 )
 _HEAD = len(TICKET_COLUMNS)
-STAGE_ROW = tuple(
-    utc(getattr(TicketStage, name))
-    if name.endswith(("_at", "_promise"))
-    else getattr(TicketStage, name)
-    for name in STAGE_COLUMNS
-)
 
 
-async def tickets(conn: AsyncConnection, scope: Scope) -> AsyncIterator[TicketRow]:
+def _stage_row(names: tuple[str, ...]) -> tuple:
+    return tuple(
+        utc(getattr(TicketStage, n)) if n.endswith(("_at", "_promise")) else getattr(TicketStage, n)
+        for n in names
+    )
+
+
+STAGE_ROW, STAGE_AT_ROW = _stage_row(STAGE_COLUMNS), _stage_row(STAGE_AT_COLUMNS)
+
+
+async def tickets(
+    conn: AsyncConnection, scope: Scope, who: bool = True
+) -> AsyncIterator[TicketRow]:
     """The tickets the period touches, each with its stage row: one stream, a row per ticket
-    (the stages were folded from the history as it was written, storage/stage_book.py)."""
+    (the stages were folded from the history as it was written, storage/stage_book.py).
+    `who`: with who reached each stage (tickets.csv written from this stream)."""
     q = (
-        sa.select(*TICKET_COLUMNS, *STAGE_ROW)
+        sa.select(*TICKET_COLUMNS, *(STAGE_ROW if who else STAGE_AT_ROW))
         .select_from(Ticket)
         .join(Account, Account.id == Ticket.reporter_account_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
@@ -150,7 +157,7 @@ async def tickets(conn: AsyncConnection, scope: Scope) -> AsyncIterator[TicketRo
         head[8] = head[8] or ""  # community: a ticket without a unit (public, unknown)
         head[9] = head[9] or ""
         head[11] = head[11] or ""
-        yield TicketRow(*head, stages=Stages(row[_HEAD:], head[19]))
+        yield TicketRow(*head, stages=Stages(row[_HEAD:], head[19], who))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,13 @@ class Lists(dict[str, TicketList]):
     """Every figure's tickets, by an anchor-safe key ("late-contact-urgent")."""
 
     def add(self, key: str, number: str) -> None:
+        # TicketList.add inlined: this runs about ten times per ticket of the period
         lst = self.get(key)  # not setdefault: it would build a list per call, used or not
         if lst is None:
             lst = self[key] = TicketList()
-        lst.add(number)
+        lst.count += 1
+        if len(lst.numbers) < LIST_CAP:
+            lst.numbers.append(number)
 
     def count(self, key: str) -> int:
         return self[key].count if key in self else 0

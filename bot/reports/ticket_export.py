@@ -1,14 +1,17 @@
-"""tickets.csv on PostgreSQL: the same rows tables.ticket_row writes, made by the database and
-sent with COPY while Python computes the figures from its own stream. Formatting a hundred
-thousand rows of fifteen instants is most of the report's Python time; the server does it on a
-core of its own, so the report finishes in about the time of the figures alone.
-tests/test_reports.py checks that both writers give the same file for the hand-counted month.
+"""tickets.csv made by the database: the same rows tables.ticket_row writes, every label and
+instant formatted in SQL. Formatting a hundred thousand rows of fifteen instants is most of the
+report's Python time. PostgreSQL sends the rows with COPY while Python computes the figures from
+its own stream (the server works on a core of its own); SQLite formats them in its C code and
+csv.writer writes them a batch at a time. SQLite has no time zones: there this runs for a zone
+with one offset all year (the service's Asia/Shanghai), and tables.ticket_row for any other.
+tests/test_reports.py checks that the writers give the same file for the hand-counted month.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
-from datetime import tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Account, Ticket, TicketStage, Unit
 
-from .queries import Scope, narrow, touches
+from .queries import BATCH, Scope, narrow, touches
 from .stages import STAGES
 from .words import Words
 
@@ -36,10 +39,24 @@ def _label(column: Any, labels: dict[str, str]) -> sa.ColumnElement[str]:
     return sa.case(labels, value=column, else_=sa.func.coalesce(_text(column), ""))
 
 
-def _local(column: Any, zone: str) -> sa.ColumnElement[str]:
-    """The stored naive UTC instant as local "YYYY-MM-DD HH:MM" (tables.local), "" for none."""
-    at = sa.func.timezone(zone, sa.func.timezone("UTC", column))
-    return sa.func.coalesce(sa.func.to_char(at, "YYYY-MM-DD HH24:MI"), "")
+class _Dialect:
+    """What differs between the two databases: local time, and a span of days."""
+
+    def __init__(self, name: str, zone: str, offset: timedelta | None):
+        self.name, self.zone, self.offset = name, zone, offset
+
+    def local(self, column: Any) -> sa.ColumnElement[str]:
+        """The stored naive UTC instant as local "YYYY-MM-DD HH:MM" (tables.local)."""
+        if self.name == "postgresql":
+            at = sa.func.timezone(self.zone, sa.func.timezone("UTC", column))
+            return sa.func.coalesce(sa.func.to_char(at, "YYYY-MM-DD HH24:MI"), "")
+        shift = f"{int(self.offset.total_seconds() // 60):+d} minutes"
+        return sa.func.coalesce(sa.func.strftime("%Y-%m-%d %H:%M", column, shift), "")
+
+    def within_days(self, later: Any, earlier: Any, days: int) -> sa.ColumnElement[bool]:
+        if self.name == "postgresql":
+            return later - earlier <= sa.text(f"interval '{days} days'")
+        return sa.func.julianday(later) - sa.func.julianday(earlier) <= days
 
 
 def _who(stage: str, w: Words, names: dict[int, str]) -> sa.ColumnElement[str]:
@@ -73,7 +90,7 @@ def _prefixed(labels: dict[str, str], prefix: str) -> dict[str, str]:
     return {k[len(prefix) :]: str(v) for k, v in labels.items() if k.startswith(prefix)}
 
 
-def export_query(scope: Scope, w: Words, names: dict[int, str], zone: str) -> sa.Select:
+def export_query(scope: Scope, w: Words, names: dict[int, str], db: _Dialect) -> sa.Select:
     yes, no = w("csv", "yes"), w("csv", "no")
     reached_contact = S.first_contact_at.is_not(None)
     arrived = sa.or_(S.on_site_at.is_not(None), S.completed_at.is_not(None))
@@ -91,27 +108,25 @@ def export_query(scope: Scope, w: Words, names: dict[int, str], zone: str) -> sa
         sa.func.coalesce(Unit.building, ""),
         Ticket.unit_label,
         Ticket.handler_name,
-        _local(
-            sa.case((reached_contact, S.contact_promise), else_=Ticket.promised_contact_by), zone
-        ),
-        _local(sa.case((arrived, S.arrive_promise), else_=Ticket.promised_arrive_by), zone),
-        _local(sa.case((done, S.complete_promise), else_=Ticket.promised_complete_by), zone),
+        db.local(sa.case((reached_contact, S.contact_promise), else_=Ticket.promised_contact_by)),
+        db.local(sa.case((arrived, S.arrive_promise), else_=Ticket.promised_arrive_by)),
+        db.local(sa.case((done, S.complete_promise), else_=Ticket.promised_complete_by)),
     ]
     for stage in STAGES:
         if stage == "created":  # a ticket older than its history: its own row says when
             columns += [
-                _local(sa.func.coalesce(S.created_at, Ticket.created_at), zone),
+                db.local(sa.func.coalesce(S.created_at, Ticket.created_at)),
                 sa.case((S.created_at.is_(None), w("actor", "owner")), else_=_who(stage, w, names)),
             ]
             continue
-        columns += [_local(getattr(S, f"{stage}_at"), zone), _who(stage, w, names)]
+        columns += [db.local(getattr(S, f"{stage}_at")), _who(stage, w, names)]
     within_7d = sa.and_(
         S.completed_at.is_not(None),
         S.reopened_at.is_not(None),
-        S.reopened_at - S.completed_at <= sa.text("interval '7 days'"),
+        db.within_days(S.reopened_at, S.completed_at, 7),
     )
     columns += [
-        _local(S.last_completed_at, zone),
+        db.local(S.last_completed_at),
         sa.func.coalesce(S.reopen_count, 0),
         sa.case((within_7d, yes), else_=no),
         Ticket.urge_count,
@@ -135,7 +150,18 @@ def zone_name(tz: tzinfo) -> str:
     return getattr(tz, "key", None) or str(tz)
 
 
-async def copy_tickets(
+def fixed_offset(tz: tzinfo, year: int) -> timedelta | None:
+    """The zone's offset where it keeps one all year (no summer time), else None."""
+    winter = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+    summer = datetime(year, 7, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+    return winter if winter is not None and winter == summer else None
+
+
+def can_export(dialect: str, tz: tzinfo, year: int) -> bool:
+    return dialect == "postgresql" or (dialect == "sqlite" and fixed_offset(tz, year) is not None)
+
+
+async def export_tickets(
     conn: AsyncConnection,
     path: Path,
     header: Iterable[str],
@@ -144,21 +170,24 @@ async def copy_tickets(
     names: dict[int, str],
     tz: tzinfo,
 ) -> None:
-    """tickets.csv through COPY: the header (and the BOM Excel needs) written here, the rows as
-    the server sends them."""
-    import csv
-
-    sql = str(
-        export_query(scope, w, names, zone_name(tz)).compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-        )
-    )
-    raw = await conn.get_raw_connection()
+    """tickets.csv from the database: the header (and the BOM Excel needs) written here, the
+    rows through COPY on PostgreSQL, a batch at a time on SQLite."""
+    name = conn.dialect.name
+    db = _Dialect(name, zone_name(tz), fixed_offset(tz, scope.start.year))
+    q = export_query(scope, w, names, db)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # noqa: ASYNC230
-        csv.writer(fh).writerow(header)
-    with open(path, "ab") as out:  # noqa: ASYNC230
+        out = csv.writer(fh)
+        out.writerow(header)
+        if name != "postgresql":
+            result = await conn.stream(q.execution_options(yield_per=BATCH))
+            async for part in result.partitions():
+                out.writerows(part)
+            return
+    sql = str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    raw = await conn.get_raw_connection()
+    with open(path, "ab") as binary:  # noqa: ASYNC230
 
         async def sink(chunk: bytes) -> None:
-            out.write(chunk)
+            binary.write(chunk)
 
         await raw.driver_connection.copy_from_query(sql, output=sink, format="csv")
