@@ -364,6 +364,15 @@ def _figures(flag: bool) -> dict[str, Any]:
         "bad_reviews": 1 if flag else 0,
         "callbacks": 1 if flag else 0,
         "callbacks_in_time": 1 if flag else 0,
+        "bot_answered": 5 if flag else 0,
+        "consultations": 7 if flag else 0,
+        "bot_pct": 71 if flag else None,
+        "attention": [
+            {"name": "小林", "held": 2, "late": 1},
+            {"name": "小王", "held": 0, "late": 1},
+        ]
+        if flag
+        else [],
     }
 
 

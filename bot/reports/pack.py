@@ -131,6 +131,15 @@ def headline(pack: Pack, tz: tzinfo) -> dict:
         "bad_reviews": sat.bad,
         "callbacks": sat.callbacks,
         "callbacks_in_time": sat.callbacks_in_time,
+        "bot_answered": r.bot.by_bot,
+        "consultations": r.bot.consultations,
+        "bot_pct": _pct(r.bot.by_bot, r.bot.consultations),
+        # who needs help: words held by 服务禁言, 差评回访 not made in time
+        "attention": [
+            {"name": a.name, "held": a.held_replies, "late": a.callbacks - a.callbacks_in_time}
+            for a in r.agents
+            if a.held_replies or a.callbacks > a.callbacks_in_time
+        ][:5],
     }
 
 
