@@ -128,7 +128,7 @@ def pct(values: list[float], p: float) -> float:
 
 async def mine(url: str, owners: int, seed: int) -> tuple[list[float], list[str]]:
     """我的工单 page one for random owners through TicketRepo.visible, timed per call; and the
-    plan of its two queries (the count and the page) for one of them."""
+    plan of its query (the page with its total) for one of them."""
     import sqlalchemy as sa
 
     from storage.db import make_engine, make_sessionmaker
@@ -156,9 +156,8 @@ async def mine(url: str, owners: int, seed: int) -> tuple[list[float], list[str]
                 await s.rollback()  # as the bot does: one short transaction per step
         acc, owner, _, phone = next((r for r in picks if r[2]), picks[0])
         where = repo._visible_clause(acc, owner, phone)
-        count = sa.select(sa.func.count()).select_from(Ticket).where(where)
         page = (
-            sa.select(Ticket)
+            sa.select(Ticket, sa.func.count().over())
             .where(where)
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .offset(0)
@@ -166,7 +165,7 @@ async def mine(url: str, owners: int, seed: int) -> tuple[list[float], list[str]
         )
         plans = []
         dialect = engine.dialect
-        for q in (count, page):
+        for q in (page,):
             sql = str(q.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN ANALYZE "
             res = await s.execute(sa.text(prefix + sql))

@@ -167,20 +167,44 @@ class TicketRepo(SharedFaults):
         verified_phone: str | None = None,
     ):
         where = self._visible_clause(account_id, owner_id, verified_phone)
-        total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
-        rows = await self.s.scalars(
-            sa.select(Ticket)
-            .where(where)
-            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-            .offset(offset)
-            .limit(limit)
+        # the page and the total in one query (a window count), the page's attachments in one
+        # more: 我的工单 is asked on every tap, three round trips instead of eight
+        page = (
+            await self.s.execute(
+                sa.select(Ticket, sa.func.count().over())
+                .where(where)
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        if page:
+            total = page[0][1]
+        else:  # past the last page: the window has no row to carry the total
+            total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
+        ids = [t.id for t, _ in page]
+        counts = (
+            dict(
+                (
+                    await self.s.execute(
+                        sa.select(Attachment.ticket_id, sa.func.count())
+                        .where(Attachment.ticket_id.in_(ids))
+                        .group_by(Attachment.ticket_id)
+                    )
+                ).all()
+            )
+            if ids
+            else {}
         )
         followed = set(await self.s.scalars(subs.followed_by(account_id)))
         views = [
             await self._view(
-                t, with_events=False, private=subs.unit_hidden(t, account_id, owner_id, followed)
+                t,
+                with_events=False,
+                attachments=counts.get(t.id, 0),
+                private=subs.unit_hidden(t, account_id, owner_id, followed),
             )
-            for t in rows
+            for t, _ in page
         ]
         return views, int(total or 0)
 

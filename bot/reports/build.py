@@ -4,6 +4,7 @@ so memory holds the counters, not the tickets."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,15 +92,19 @@ async def build(
     figures = TicketFigures(scope.start, scope.end, as_of, tz, on_overdue=on_overdue)
     sat = Satisfaction(as_of, figures.lists)
     cards = Scorecards()
-    async with engine.connect() as conn:
-        async for t in q.tickets(conn, scope, who=on_ticket is not None):
-            s = t.stages
-            if figures.add(t, s):  # filed within the period
-                cards.add_ticket(t, s)
-                if t.handler_agent_id is not None:
-                    figures.lists.add(f"agent-{t.handler_agent_id}", t.number)
-            if on_ticket is not None:
-                on_ticket(t, s)
+
+    async def tickets() -> None:
+        async with engine.connect() as conn:
+            async for t in q.tickets(conn, scope, who=on_ticket is not None):
+                s = t.stages
+                if figures.add(t, s):  # filed within the period
+                    cards.add_ticket(t, s)
+                    if t.handler_agent_id is not None:
+                        figures.lists.add(f"agent-{t.handler_agent_id}", t.number)
+                if on_ticket is not None:
+                    on_ticket(t, s)
+
+    async def the_rest(conn) -> tuple:
         async for sv in q.surveys(conn, scope):
             sat.add_survey(sv)
             cards.add_survey(sv)
@@ -108,13 +113,22 @@ async def build(
             sat.add_callback(task)
             in_time = task.done_at is not None and task.done_at <= task.due_at
             cards.add_callback(task, judged, in_time)
-        spots = await _public_spots(conn, scope)
-        misses = await q.kb_misses(conn, scope)
         for agent_id, n in (await q.reply_holds(conn, scope)).items():
             cards.add_holds(agent_id, n)
-        bot = BotShare(await q.bot_answers(conn, scope), figures.consults)
-        abandoned = await _abandoned(conn, scope, as_of)
-        names = await q.agent_names(conn)
+        return (
+            await _public_spots(conn, scope),
+            await q.kb_misses(conn, scope),
+            await q.bot_answers(conn, scope),
+            await _abandoned(conn, scope, as_of),
+            await q.agent_names(conn),
+        )
+
+    async with engine.connect() as conn:
+        # two connections: while Python counts one stream's rows, the database is already
+        # sending the other's (each reader fills its own lists and counters)
+        _, rest = await asyncio.gather(tickets(), the_rest(conn))
+    spots, misses, answers, abandoned, names = rest
+    bot = BotShare(answers, figures.consults)
     report = Report(scope, as_of, figures, sat, cards.ordered(names), spots, misses, abandoned, bot)
     report.cases = _cases(figures, sat)
     return report
@@ -125,8 +139,8 @@ async def _public_spots(conn, scope: Scope) -> list[tuple[str, str, str, int, li
     more times in the 30 days up to the period's end: a report that joined an open ticket of
     the same fault counts too."""
     spots: dict[tuple[str, str, str], list] = {}
-    async for number, category, d, others in q.public_reports(conn, scope):
-        key = (str(d.get("pub_building", "")), str(d.get("pub_spot", "")), category)
+    async for number, category, building, spot, others in q.public_reports(conn, scope):
+        key = (building, spot, category)
         row = spots.setdefault(key, [0, []])
         row[0] += 1 + others
         row[1].append(number)

@@ -162,9 +162,9 @@ class TicketFigures:
         contact, done = ats.get("first_contact"), ats.get("completed")
         arrived = ats.get("on_site") or done
         held = (
-            ("contact", s.contact_promise if contact else t.promised_contact_by, contact),
-            ("arrive", s.arrive_promise if arrived else t.promised_arrive_by, arrived),
-            ("complete", s.complete_promise if done else t.promised_complete_by, done),
+            ("contact", t.contact_promise, contact),
+            ("arrive", t.arrive_promise, arrived),
+            ("complete", t.complete_promise, done),
         )
         late_any = False
         lists, number = self.lists, t.number

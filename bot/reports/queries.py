@@ -60,13 +60,14 @@ class TicketRow:
     public_building: str  # a public-area fault's building (details.pub_building)
     handler_agent_id: int | None
     handler_name: str
-    promised_contact_by: datetime | None
-    promised_arrive_by: datetime | None
-    promised_complete_by: datetime | None
+    # the promise each stage is held to: the one recorded when it was reached, the ticket's
+    # own while it is not (stage_book.py records them; the database picks, held_promises)
+    contact_promise: datetime | None
+    arrive_promise: datetime | None
+    complete_promise: datetime | None
     urge_count: int
     escalated: bool
     created_at: datetime
-    closed_at: datetime | None
     stages: Stages
 
 
@@ -98,6 +99,31 @@ def touches(scope: Scope) -> sa.ColumnElement[bool]:
     )
 
 
+def held_promises() -> tuple:
+    """(contact, arrival, completion): the promise recorded when the stage was reached, else
+    the ticket's as it stands (tickets.csv's columns, and what timeliness is measured by)."""
+    S = TicketStage
+    arrived = sa.or_(S.on_site_at.is_not(None), S.completed_at.is_not(None))
+    return tuple(
+        utc(sa.case((reached, recorded), else_=current).label(name))
+        for name, reached, recorded, current in (
+            (
+                "contact_promise",
+                S.first_contact_at.is_not(None),
+                S.contact_promise,
+                Ticket.promised_contact_by,
+            ),
+            ("arrive_promise", arrived, S.arrive_promise, Ticket.promised_arrive_by),
+            (
+                "complete_promise",
+                S.completed_at.is_not(None),
+                S.complete_promise,
+                Ticket.promised_complete_by,
+            ),
+        )
+    )
+
+
 TICKET_COLUMNS = (
     Ticket.id,
     Ticket.number,
@@ -115,15 +141,13 @@ TICKET_COLUMNS = (
     Ticket.details["pub_building"].as_string().label("public_building"),
     Ticket.handler_agent_id,
     Ticket.handler_name,
-    utc(Ticket.promised_contact_by),
-    utc(Ticket.promised_arrive_by),
-    utc(Ticket.promised_complete_by),
+    *held_promises(),
     Ticket.urge_count,
     Ticket.escalated,
     utc(Ticket.created_at),
-    utc(Ticket.closed_at),
 )
 _HEAD = len(TICKET_COLUMNS)
+_CREATED = _HEAD - 1
 
 
 def _stage_row(names: tuple[str, ...]) -> tuple:
@@ -157,7 +181,7 @@ async def tickets(
         head[8] = head[8] or ""  # community: a ticket without a unit (public, unknown)
         head[9] = head[9] or ""
         head[11] = head[11] or ""
-        yield TicketRow(*head, stages=Stages(row[_HEAD:], head[19], who))
+        yield TicketRow(*head, stages=Stages(row[_HEAD:], head[_CREATED], who))
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,29 +270,37 @@ async def bad_review_callbacks(conn: AsyncConnection, scope: Scope) -> AsyncIter
 
 async def public_reports(
     conn: AsyncConnection, scope: Scope, days: int = 30
-) -> AsyncIterator[tuple[str, str, dict[str, Any], int]]:
-    """Public-area tickets of the last `days` before the period's end: (number, category,
-    details, how many other owners reported the same fault and joined it)."""
+) -> AsyncIterator[tuple[str, str, str, str, int]]:
+    """Public-area repairs of the last `days` before the period's end: (number, category,
+    building, spot, how many other owners reported the same fault and joined it). The place is
+    read from the details by the database, not by decoding every repair's JSON here."""
     joined = (
         sa.select(sa.func.count())
         .where(TicketSubscriber.ticket_id == Ticket.id, TicketSubscriber.active.is_(True))
         .scalar_subquery()
     )
+    details = Ticket.details
     q = (
-        sa.select(Ticket.number, Ticket.category, Ticket.details, joined)
+        sa.select(
+            Ticket.number,
+            Ticket.category,
+            details["pub_building"].as_string(),
+            details["pub_spot"].as_string(),
+            joined,
+        )
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
         .where(
             Ticket.created_at >= scope.end - timedelta(days=days),
             Ticket.created_at < scope.end,
             Ticket.merged_into.is_(None),
             Ticket.kind == "repair",
+            details["place"].as_string() == "public",
         )
         .order_by(Ticket.id)
     )
     result = await conn.stream(narrow(q, scope).execution_options(yield_per=BATCH))
-    async for number, category, details, others in _rows(result):
-        if (details or {}).get("place") == "public":
-            yield number, category or "", details, int(others or 0)
+    async for number, category, building, spot, others in _rows(result):
+        yield number, category or "", building or "", spot or "", int(others or 0)
 
 
 async def reply_holds(conn: AsyncConnection, scope: Scope) -> dict[int, int]:

@@ -21,39 +21,38 @@ class Mark(NamedTuple):
     actor_id: int | None
 
 
-# the stage row's columns the report reads, in this order (queries.py selects them)
+# the stage row's columns the report reads, in this order (queries.py selects them); the
+# promises come with the ticket (queries.held_promises)
 STAGE_COLUMNS = (
     *(f"{s}_{part}" for s in STAGES for part in ("at", "kind", "by")),
     "last_completed_at",
     "reopen_count",
-    "contact_promise",
-    "arrive_promise",
-    "complete_promise",
     "replans",
 )
 _N = len(STAGES) * 3
 _AT_INDEX = tuple((3 * i, stage) for i, stage in enumerate(STAGES))
-# the figures alone need no one's name: where tickets.csv is made by the database, the stream
-# carries only the instants (STAGE_AT_COLUMNS), a third of the columns to decode
-STAGE_AT_COLUMNS = (*(f"{s}_at" for s in STAGES), *STAGE_COLUMNS[_N:])
-_AT_ONLY = tuple(enumerate(STAGES))
+# the figures alone need no one's name and fewer stages: where tickets.csv is made by the
+# database, the stream carries only these instants (decoding instants is most of its cost)
+FIGURE_STAGES = (
+    "accepted",
+    "first_contact",
+    "on_site",
+    "completed",
+    "closed",
+    "reopened",
+    "rated",
+    "escalated",
+)
+STAGE_AT_COLUMNS = (*(f"{s}_at" for s in FIGURE_STAGES), *STAGE_COLUMNS[_N:])
+_AT_ONLY = tuple(enumerate(FIGURE_STAGES))
 
 
 class Stages:
-    """One ticket's stages: when each was reached and by whom, and the promise it was held to.
+    """One ticket's stages: when each was reached and by whom.
     `ats` maps a reached stage to its instant (what the figures read, a hundred thousand times
     over); `marks` adds who reached it, built only when asked (tickets.csv)."""
 
-    __slots__ = (
-        "_values",
-        "arrive_promise",
-        "ats",
-        "complete_promise",
-        "contact_promise",
-        "last_completed",
-        "reopen_count",
-        "replans",
-    )
+    __slots__ = ("_values", "ats", "last_completed", "reopen_count", "replans")
 
     def __init__(self, values, created_at: datetime, who: bool = True):
         """`values`: the stage row's columns in STAGE_COLUMNS order, or STAGE_AT_COLUMNS when
@@ -64,14 +63,7 @@ class Stages:
         if "created" not in ats:
             ats["created"] = created_at
         self.ats = ats
-        (
-            self.last_completed,
-            reopens,
-            self.contact_promise,
-            self.arrive_promise,
-            self.complete_promise,
-            replans,
-        ) = values[_N if who else len(STAGES) :]
+        self.last_completed, reopens, replans = values[_N if who else len(FIGURE_STAGES) :]
         self.reopen_count = reopens or 0
         self.replans = replans or 0
 

@@ -64,4 +64,7 @@ def _compile_pg(element, compiler, **kw):
 
 
 def utc(column: Any) -> sa.ColumnElement[datetime]:
+    """`column` (or a labelled expression over columns) read as an aware UTC instant."""
+    if isinstance(column, sa.sql.elements.Label):
+        return _AsUtc(column.element).label(column.name)
     return _AsUtc(column).label(column.key)

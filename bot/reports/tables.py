@@ -104,11 +104,6 @@ def ticket_row(
     """One row of tickets.csv: every stage time, who reached it, and the promises it was held
     to (as recorded when the stage was reached; the ticket's own where not reached yet)."""
     kind, category, urgent, status, channel = _names(w, t)
-    ats = s.ats
-    contact = s.contact_promise if "first_contact" in ats else t.promised_contact_by
-    arrived = "on_site" in ats or "completed" in ats
-    arrive = s.arrive_promise if arrived else t.promised_arrive_by
-    complete = s.complete_promise if "completed" in ats else t.promised_complete_by
     row: list[object] = [
         t.number,
         kind,
@@ -121,9 +116,9 @@ def ticket_row(
         t.building,
         t.unit_label,
         t.handler_name,
-        local(contact),
-        local(arrive),
-        local(complete),
+        local(t.contact_promise),
+        local(t.arrive_promise),
+        local(t.complete_promise),
     ]
     marks = s.marks
     for stage in STAGES:
