@@ -98,7 +98,8 @@ async def backfill_stages(url: str) -> int:
     upgrade's backfill derives their stage rows, as migration 0012 does."""
     from dialogs.policy import Policy
     from storage.db import make_engine
-    from storage.stage_book import StepRules, backfill
+    from storage.stage_backfill import backfill
+    from storage.stage_book import StepRules
 
     engine = make_engine(url)
     try:

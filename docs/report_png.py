@@ -27,7 +27,8 @@ async def write(url: str, out: Path) -> None:
     from bot.reports.words import Words
     from dialogs.policy import Policy
     from storage.db import make_engine
-    from storage.stage_book import StepRules, backfill
+    from storage.stage_backfill import backfill
+    from storage.stage_book import StepRules
 
     await data.load_month(url, 3000, 13)
     engine = make_engine(url)

@@ -30,7 +30,6 @@ each as it stood at that moment. Pure folding here; `mark` and `backfill` are it
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,7 +130,7 @@ class Book:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def _reach(book: Any, stage: str, at: datetime, kind: str, by: int | None) -> None:
+def reach(book: Any, stage: str, at: datetime, kind: str, by: int | None) -> None:
     setattr(book, f"{stage}_at", at)
     setattr(book, f"{stage}_kind", kind)
     setattr(book, f"{stage}_by", by)
@@ -159,7 +158,7 @@ def fold(
             newly.append("on_site")
     arrived_before = book.on_site_at is not None or book.completed_at is not None
     for stage in newly:
-        _reach(book, stage, at, actor_kind, actor_id)
+        reach(book, stage, at, actor_kind, actor_id)
     contact, arrive, complete = promises
     held = None
     if "first_contact" in newly:
@@ -172,10 +171,10 @@ def fold(
         book.last_completed_at = at
     elif action in CLOSE:
         if to_status in ENDED:
-            _reach(book, "closed", at, actor_kind, actor_id)
+            reach(book, "closed", at, actor_kind, actor_id)
     elif action == "reopen":
         book.reopen_count = (book.reopen_count or 0) + 1
-        _reach(book, "closed", None, None, None)  # a closed ticket reopened is open again
+        reach(book, "closed", None, None, None)  # a closed ticket reopened is open again
     elif action == "delay":
         book.replans = (book.replans or 0) + 1
     return held
@@ -203,114 +202,3 @@ async def mark(
         book = TicketStage(ticket_id=ticket_id, reopen_count=0, replans=0)
         session.add(book)
     return fold(book, at, actor_kind, actor_id, action, to_status, note, rules, promises)
-
-
-# --- backfill: tickets filed before stages were kept -----------------------------------------
-BACKFILL_BATCH = 5000
-
-
-def policy_rules() -> StepRules:
-    """The step rules of the policy the bot runs with (POLICY_FILE, as bot/settings.py reads
-    it), for a migration that has no settings of its own."""
-    from dialogs.policy import Policy
-
-    return StepRules.of(Policy.load(os.environ.get("POLICY_FILE") or None))
-
-
-def backfill(conn: Any, rules: StepRules, only_missing: bool = True) -> int:
-    """Derive the stage rows (and each event's promise) from the recorded history, on a sync
-    connection (a migration's, or `run_sync`): tickets streamed in id order with their events,
-    rows written in batches. Returns how many tickets were folded."""
-    import sqlalchemy as sa
-
-    from .models import FollowUp, Ticket, TicketEvent, TicketStage
-
-    stages, tickets, events = TicketStage.__table__, Ticket.__table__, TicketEvent.__table__
-    complete_by = _completion_deadlines(conn, FollowUp.__table__)
-    head = sa.select(
-        tickets.c.id,
-        tickets.c.created_at,
-        tickets.c.promised_contact_by,
-        tickets.c.promised_arrive_by,
-        tickets.c.promised_complete_by,
-    ).order_by(tickets.c.id)
-    if only_missing:
-        head = head.where(~sa.exists().where(stages.c.ticket_id == tickets.c.id))
-    ev = sa.select(
-        events.c.ticket_id,
-        events.c.id,
-        events.c.at,
-        events.c.actor_kind,
-        events.c.actor_id,
-        events.c.action,
-        events.c.to_status,
-        events.c.note,
-    ).order_by(events.c.ticket_id, events.c.at, events.c.id)
-    done, last = 0, 0
-    while True:  # keyset pages of tickets, each with its events: no cursor left open on writes
-        heads = conn.execute(head.where(tickets.c.id > last).limit(BACKFILL_BATCH)).all()
-        if not heads:
-            break
-        first, last = heads[0][0], heads[-1][0]
-        by_ticket: dict[int, list] = {}
-        for e in conn.execute(ev.where(events.c.ticket_id.between(first, last))):
-            by_ticket.setdefault(e[0], []).append(e)
-        rows: list[dict] = []
-        promised: list[dict] = []
-        for tid, created_at, contact, arrive, complete in heads:
-            held_to = (contact, arrive, complete or complete_by.get(tid))
-            book = Book(tid)
-            for e in by_ticket.get(tid, ()):
-                held = fold(book, e[2], e[3], e[4], e[5], e[6], e[7] or "", rules, held_to)
-                if held is not None:
-                    promised.append({"b_id": e[1], "b_promise": held})
-            if book.created_at is None:  # older than its history: the ticket's row says when
-                _reach(book, "created", created_at, "owner", None)
-            rows.append(book.row())
-        _flush(conn, stages, events, rows, promised)
-        done += len(heads)
-    if complete_by:
-        for tid, at in complete_by.items():
-            conn.execute(
-                tickets.update()
-                .where(tickets.c.id == tid, tickets.c.promised_complete_by.is_(None))
-                .values(promised_complete_by=at)
-            )
-    return done
-
-
-def _completion_deadlines(conn: Any, followups: Any) -> dict[int, datetime]:
-    """The completion deadline the SLA watch held each ticket to, from its last sla_overdue
-    follow-up of stage complete (tickets filed before promised_complete_by was kept)."""
-    import sqlalchemy as sa
-
-    out: dict[int, datetime] = {}
-    q = (
-        sa.select(followups.c.ticket_id, followups.c.data)
-        .where(followups.c.kind == "sla_overdue", followups.c.ticket_id.is_not(None))
-        .order_by(followups.c.id)
-    )
-    for tid, data in conn.execute(q):
-        if isinstance(data, str):
-            import json
-
-            data = json.loads(data)
-        if completion_deadline("sla_overdue", data) and data.get("deadline"):
-            out[tid] = datetime.fromisoformat(data["deadline"])
-    return out
-
-
-def _flush(conn: Any, stages: Any, events: Any, rows: list[dict], promised: list[dict]) -> None:
-    import sqlalchemy as sa
-
-    if rows:
-        conn.execute(stages.insert(), rows)
-        rows.clear()
-    if promised:
-        conn.execute(
-            events.update()
-            .where(events.c.id == sa.bindparam("b_id"))
-            .values(promise_at=sa.bindparam("b_promise")),
-            promised,
-        )
-        promised.clear()

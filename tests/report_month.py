@@ -23,7 +23,8 @@ from storage.models import (
     TicketSubscriber,
     Unit,
 )
-from storage.stage_book import StepRules, backfill
+from storage.stage_backfill import backfill
+from storage.stage_book import StepRules
 
 TZ = ZoneInfo("Asia/Shanghai")
 

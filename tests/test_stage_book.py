@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from dialogs.policy import Policy
 from storage.models import Ticket, TicketEvent, TicketStage
-from storage.stage_book import STAGES, Book, StepRules, backfill, fold
+from storage.stage_backfill import backfill
+from storage.stage_book import STAGES, Book, StepRules, fold
 from storage.uow import UnitOfWork
 
 from .e2e_support import AGENTS, env, texts  # noqa: F401

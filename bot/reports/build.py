@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.state import RESUMABLE
 
+from . import period_reads as reads
 from . import queries as q
 from .figures import TicketFigures
 from .queries import Scope, TicketRow
@@ -105,22 +106,22 @@ async def build(
                     on_ticket(t, s)
 
     async def the_rest(conn) -> tuple:
-        async for sv in q.surveys(conn, scope):
+        async for sv in reads.surveys(conn, scope):
             sat.add_survey(sv)
             cards.add_survey(sv)
-        async for task in q.bad_review_callbacks(conn, scope):
+        async for task in reads.bad_review_callbacks(conn, scope):
             judged = task.done_at is not None or task.due_at < as_of
             sat.add_callback(task)
             in_time = task.done_at is not None and task.done_at <= task.due_at
             cards.add_callback(task, judged, in_time)
-        for agent_id, n in (await q.reply_holds(conn, scope)).items():
+        for agent_id, n in (await reads.reply_holds(conn, scope)).items():
             cards.add_holds(agent_id, n)
         return (
             await _public_spots(conn, scope),
-            await q.kb_misses(conn, scope),
-            await q.bot_answers(conn, scope),
+            await reads.kb_misses(conn, scope),
+            await reads.bot_answers(conn, scope),
             await _abandoned(conn, scope, as_of),
-            await q.agent_names(conn),
+            await reads.agent_names(conn),
         )
 
     async with engine.connect() as conn:
@@ -139,7 +140,7 @@ async def _public_spots(conn, scope: Scope) -> list[tuple[str, str, str, int, li
     more times in the 30 days up to the period's end: a report that joined an open ticket of
     the same fault counts too."""
     spots: dict[tuple[str, str, str], list] = {}
-    async for number, category, building, spot, others in q.public_reports(conn, scope):
+    async for number, category, building, spot, others in reads.public_reports(conn, scope):
         key = (building, spot, category)
         row = spots.setdefault(key, [0, []])
         row[0] += 1 + others
@@ -152,7 +153,7 @@ async def _abandoned(conn, scope: Scope, as_of: datetime) -> Counter[tuple[str, 
     """Owner dialogs (报修, 投诉, 咨询) left mid-way, by flow and step: the conversation's saved
     state is the only trace, so this counts those still standing where they were left."""
     out: Counter[tuple[str, str]] = Counter()
-    async for state, at in q.conversations(conn, scope):
+    async for state, at in reads.conversations(conn, scope):
         flow, step = state.get("flow", ""), state.get("step", "")
         if (
             flow in RESUMABLE

@@ -133,7 +133,8 @@ class TicketFigures:
         lists.add("created", t.number)
         self.new_per_day[self.local_day(created)] += 1
         kind = t.kind
-        self.by_category[(kind, t.category or "")] += 1
+        # a consultation has no category of its own a manager would read: one line for all
+        self.by_category[(kind, "" if kind == "consult" else t.category or "")] += 1
         self.by_channel[t.channel] += 1
         if kind == "consult":
             self.consults += 1

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .build import Report, build
 from .charts import charts
-from .queries import Scope, TicketRow, agent_names
+from .period_reads import agent_names
+from .queries import Scope, TicketRow
 from .stages import Stages
 from .tables import (
     Table,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .queries import SurveyRow, TaskRow
+from .period_reads import SurveyRow, TaskRow
 from .tally import Lists, Share, mean
 
 DIMENSIONS = ("overall", "speed", "attitude")

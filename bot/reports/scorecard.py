@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .queries import SurveyRow, TaskRow, TicketRow
+from .period_reads import SurveyRow, TaskRow
+from .queries import TicketRow
 from .stages import Stages
 from .tally import Durations, Share, mean, percentile
 

@@ -76,7 +76,7 @@ def upgrade() -> None:
     op.create_index("ix_kb_answers_at", "kb_answers", ["at"])
     # the stages of every ticket filed so far, from its history (the same fold the bot runs
     # on each new event), under the policy the bot runs with
-    from storage.stage_book import backfill, policy_rules
+    from storage.stage_backfill import backfill, policy_rules
 
     backfill(op.get_bind(), policy_rules())
 
