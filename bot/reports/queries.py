@@ -70,6 +70,17 @@ async def rows(result) -> AsyncIterator[sa.Row]:
             yield row
 
 
+# PostgreSQL's memory for sorting the period's tickets by id: at the default (4 MB) a month of
+# 100,000 sorts on disk before the first row comes back
+REPORT_WORK_MEM = "64MB"
+
+
+async def sort_in_memory(conn: AsyncConnection) -> None:
+    """For this transaction only (the report's read): the setting ends with it."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+
+
 def narrow(q: sa.Select, scope: Scope) -> sa.Select:
     if scope.community:
         q = q.where(Unit.community == scope.community)
@@ -166,6 +177,7 @@ async def tickets(
         .where(touches(scope))
         .order_by(Ticket.id)
     )
+    await sort_in_memory(conn)
     result = await conn.stream(narrow(q, scope).execution_options(yield_per=BATCH))
     async for row in rows(result):
         head = list(row[:_HEAD])

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Account, Ticket, TicketStage, Unit
 
-from .queries import BATCH, Scope, narrow, touches
+from .queries import BATCH, Scope, narrow, sort_in_memory, touches
 from .stages import STAGES
 from .words import Words
 
@@ -184,6 +184,7 @@ async def export_tickets(
                 out.writerows(part)
             return
     sql = str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    await sort_in_memory(conn)
     raw = await conn.get_raw_connection()
     with open(path, "ab") as binary:  # noqa: ASYNC230
 
