@@ -25,7 +25,8 @@ and desk/casework.py name them):
 
 The promises: first contact is held to the ticket's promised_contact_by, arrival (on site, or
 completed without an arrival step) to promised_arrive_by, completion to promised_complete_by,
-each as it stood at that moment. Pure folding here; `mark` and `backfill` are its two writers.
+each as it stood at that moment. Pure folding here; its two writers are `mark` (each new event)
+and storage/stage_backfill.py (the history of tickets filed before).
 """
 
 from __future__ import annotations
