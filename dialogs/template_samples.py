@@ -151,6 +151,8 @@ def contexts() -> list[dict[str, Any]]:
                 "question": "物业费怎么交？",
                 # the knowledge base (常见问题, issue 12): an answer, the choices, /faq
                 "kb_question": "物业费怎么交？",
+                # words typed at the menu that describe a fault (menu.fault)
+                "said": "厨房水龙头坏了" if flag else "楼道灯不亮",
                 "kb_answer": "可以在微信公众号缴费。\n也可以到物业服务中心<前台>缴纳 & 开票。",
                 "kb_options": ["物业费怎么交？", "物业费的收费标准是多少？"],
                 "kb_confident": 0.75,

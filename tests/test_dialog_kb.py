@@ -356,3 +356,44 @@ async def test_the_same_question_asked_again_is_a_new_answer_with_its_own_outcom
         [o.account_id, 1, "entry", "solved"],
         [o.account_id, 1, "entry", "human"],
     ]
+
+
+# --- something broken, typed at the menu -------------------------------------------------------
+async def test_a_fault_typed_at_the_menu_is_offered_as_a_repair_with_its_words_kept():
+    kb = knowledge()
+    kb.add("电梯坏了找谁？", "请点击“报修”，我们会安排维修。", {"电梯": SURE})
+    o = await owner_with(kb)
+    await o.send("厨房水龙头坏了")
+    assert o.step == "menu.fault" and kb.asked == []  # not taken for a question
+    assert "王女士，您说的“厨房水龙头坏了”，请问您是要报修吗？" in o.text
+    assert o.labels == ["🔧 是，我要报修", "💬 不是，我想咨询"]
+    await o.press("是，我要报修")
+    assert "已为您记下故障描述，提交前我会再和您核对一遍。" in o.text and o.step == "repair.where"
+    await o.press("厨房")
+    await o.press("水管/漏水")
+    # the description is not asked again: the owner's words are the ticket's
+    assert o.step == "repair.photos"
+    await o.press("没有照片")
+    await o.press("一般")
+    await o.press("明天上午")
+    assert "厨房水龙头坏了" in o.text  # read back before it is filed
+    await o.press("确认")
+    assert o.ports.tickets.rows[0][0].description == "厨房水龙头坏了"
+
+
+async def test_a_fault_typed_at_the_menu_can_still_be_a_question():
+    kb = knowledge()
+    kb.add("电梯坏了找谁？", "请点击“报修”，我们会安排维修。", {"电梯": SURE})
+    o = await owner_with(kb)
+    await o.send("电梯坏了")
+    await o.press("不是，我想咨询")
+    assert o.step == "kb.helped" and "关于“电梯坏了找谁？”" in o.text
+    assert o.ports.tickets.rows == []
+
+
+async def test_a_question_about_a_fault_goes_to_the_knowledge_base_as_before():
+    kb = knowledge()
+    kb.add("电梯坏了找谁？", "请点击“报修”，我们会安排维修。", {"电梯": SURE})
+    o = await owner_with(kb)
+    await o.send("电梯坏了找谁？")
+    assert o.step == "kb.helped" and kb.asked

@@ -80,7 +80,37 @@ async def on_menu(s: Session, ev: Inbound, value: str | None) -> None:
         s.d["after"] = "menu"
         await goto(s, "id.contact")
     elif value is None:
+        text = ev.text.strip()
+        if s.has_cue("fault", text) and not s.has_cue("asking", text):
+            s.d["said"] = text
+            await goto(s, "menu.fault")
+            return
         await enter(s, "consult.typed", question=ev.text, otherwise=_use_buttons)
+
+
+# --- 电梯坏了, typed at the menu: a repair, asked before it is taken for a question --------------
+@step("menu.fault", accepts={"choice"})
+async def ask_fault(s: Session) -> None:
+    s.ask(
+        "menu_fault_offer",
+        [[(s.label("menu_fault_repair"), "repair")], [(s.label("menu_fault_ask"), "ask")]],
+        said=s.d.get("said", ""),
+    )
+
+
+@ask_fault.on
+async def on_fault(s: Session, ev: Inbound, value: str | None) -> None:
+    said = s.d.get("said", "")
+    s.reset_dialog()
+    if value == "repair":
+        s.state.paused = None  # as the menu's 报修 button: a new repair, not the one put aside
+        # the owner's words are the description: the repair asks where and what, not again how
+        s.d["description"] = said
+        s.say("menu_fault_kept")
+        await goto(s, FLOW_START["repair"])
+        return
+    s.set_step("menu", "main")
+    await enter(s, "consult.typed", question=said, otherwise=_use_buttons)
 
 
 async def _use_buttons(s: Session) -> None:
