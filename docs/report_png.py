@@ -21,20 +21,16 @@ sys.path.append(str(ROOT / "bench"))  # after the project: bench/dialogs.py is n
 
 async def write(url: str, out: Path) -> None:
     import report_data as data
+    from report import backfill_stages  # bench/report.py: the month's stages, as 0012 does
 
     from bot.reports.cli import scope_of
     from bot.reports.output import write_report
     from bot.reports.words import Words
     from dialogs.policy import Policy
     from storage.db import make_engine
-    from storage.stage_backfill import backfill
-    from storage.stage_book import StepRules
 
     await data.load_month(url, 3000, 13)
-    engine = make_engine(url)
-    policy = Policy.load()
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: backfill(c, StepRules.of(policy)))
+    await backfill_stages(url)
     args = argparse.Namespace(
         date_from=data.MONTH_START.date(),
         date_to=data.LAST_DAY,
@@ -42,8 +38,9 @@ async def write(url: str, out: Path) -> None:
         department="",
         agent=None,
     )
-    scope = scope_of(args, data.TZ)
-    await write_report(engine, scope, Words(policy), data.TZ, data.NOW, out)
+    engine = make_engine(url)
+    policy = Policy.load()
+    await write_report(engine, scope_of(args, data.TZ), Words(policy), data.TZ, data.NOW, out)
     await engine.dispose()
 
 

@@ -94,11 +94,7 @@ def _completion_deadlines(conn: Any, followups: Any) -> dict[int, datetime]:
         .where(followups.c.kind == "sla_overdue", followups.c.ticket_id.is_not(None))
         .order_by(followups.c.id)
     )
-    for tid, data in conn.execute(q):
-        if isinstance(data, str):
-            import json
-
-            data = json.loads(data)
+    for tid, data in conn.execute(q):  # the model's JSON type hands over a dict
         if completion_deadline("sla_overdue", data) and data.get("deadline"):
             out[tid] = datetime.fromisoformat(data["deadline"])
     return out

@@ -183,8 +183,9 @@ class TicketRepo(SharedFaults):
         else:  # past the last page: the window has no row to carry the total
             total = await self.s.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
         ids = [t.id for t, _ in page]
-        counts = (
-            dict(
+        counts: dict[int, int] = {}
+        if ids:
+            counts = dict(
                 (
                     await self.s.execute(
                         sa.select(Attachment.ticket_id, sa.func.count())
@@ -193,9 +194,6 @@ class TicketRepo(SharedFaults):
                     )
                 ).all()
             )
-            if ids
-            else {}
-        )
         followed = set(await self.s.scalars(subs.followed_by(account_id)))
         views = [
             await self._view(

@@ -117,11 +117,16 @@ async def test_the_live_stage_row_is_the_one_the_backfill_derives(env):
     async with UnitOfWork(env.app.sessionmaker) as uow:
         await uow.session.execute(sa.delete(TicketStage))
         await uow.session.execute(sa.update(TicketEvent).values(promise_at=None))
+        # a ticket filed before the completion promise was kept: the SLA watch's follow-up has it
+        await uow.session.execute(sa.update(Ticket).values(promised_complete_by=None))
         conn = await uow.session.connection()
         folded = await conn.run_sync(lambda c: backfill(c, StepRules.of(Policy.load())))
         await uow.commit()
     derived, derived_promises = await _rows(env)
     assert folded == 1
+    async with UnitOfWork(env.app.sessionmaker) as uow:
+        again = await uow.session.scalar(sa.select(Ticket))
+    assert again.promised_complete_by == t.promised_complete_by  # the re-planned deadline
     assert derived == live
     assert derived_promises == live_promises
     assert {f"{s}_at" for s in STAGES} <= set(derived)

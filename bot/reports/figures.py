@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from .queries import TicketRow
 from .stages import Stages
+from .stamps import fixed_offset
 from .tally import Durations, Lists, Share, percentile
 
 # backlog ages at the period's end, in hours: <4 h, 4-24 h, 1-3 d, >3 d (the issue's buckets)
@@ -31,13 +32,10 @@ class Complaint(NamedTuple):
 
 
 def day_format(tz: tzinfo, year: int) -> Callable[[datetime], date]:
-    """The local day of an instant; a zone with one offset all year (no summer time) adds it
-    instead of looking the zone up for each of a hundred thousand tickets."""
-    winter = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    summer = datetime(year, 7, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    if winter is None or winter != summer:
+    """The local day of an instant (the zone's offset added where it has one all year)."""
+    offset = fixed_offset(tz, year)
+    if offset is None:
         return lambda at: at.astimezone(tz).date()
-    offset = winter
     return lambda at: (at + offset).date()
 
 
@@ -112,9 +110,6 @@ class TicketFigures:
             for stage in PROMISES
             for urgent in (True, False)
         }
-
-    def in_period(self, at: datetime | None) -> bool:
-        return at is not None and self.start <= at < self.end
 
     def add(self, t: TicketRow, s: Stages) -> bool:
         """Counts one ticket; True when it was filed within the period."""

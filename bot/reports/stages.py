@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from storage.stage_book import STAGES
 
-__all__ = ["STAGES", "STAGE_AT_COLUMNS", "STAGE_COLUMNS", "Mark", "Stages", "minutes"]
+__all__ = ["STAGES", "STAGE_AT_COLUMNS", "STAGE_COLUMNS", "Mark", "Stages"]
 
 REOPEN_WINDOW_S = 7 * 86400  # 返修率: reopened within 7 days of completion
 
@@ -67,9 +67,6 @@ class Stages:
         self.reopen_count = reopens or 0
         self.replans = replans or 0
 
-    def at(self, stage: str) -> datetime | None:
-        return self.ats.get(stage)
-
     @property
     def marks(self) -> dict[str, Mark]:
         v, ats = self._values, self.ats
@@ -94,9 +91,3 @@ class Stages:
             and again is not None
             and (again - done).total_seconds() <= REOPEN_WINDOW_S
         )
-
-
-def minutes(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds() / 60

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 from .build import Report
 from .figures import AGE_BUCKETS, PROMISES, urgency
 from .queries import TicketRow
 from .satisfaction import DIMENSIONS
 from .stages import STAGES, Stages
+from .stamps import fixed_offset
 from .tally import Share
 from .words import Words
 
@@ -44,14 +45,11 @@ def local(when: datetime | None, tz: tzinfo) -> str:
 
 
 def local_format(tz: tzinfo, year: int) -> Callable[[datetime | None], str]:
-    """`local` for tickets.csv's million instants: where the zone keeps one offset all year
-    (Asia/Shanghai has no summer time), adding it to the UTC instant gives the same text in a
-    fraction of the time a zone lookup takes; a zone with summer time is looked up each time."""
-    winter = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    summer = datetime(year, 7, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    if winter is None or winter != summer:
+    """`local` for many instants: the zone's offset added where it has one all year, the zone
+    looked up each time otherwise (stamps.fixed_offset)."""
+    offset = fixed_offset(tz, year)
+    if offset is None:
         return lambda when: local(when, tz)
-    offset = winter
 
     def fixed(when: datetime | None) -> str:
         return "" if when is None else str(when + offset)[:16]

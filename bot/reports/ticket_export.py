@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from storage.models import Account, Ticket, TicketStage, Unit
 
 from .queries import BATCH, Scope, narrow, sort_in_memory, touches
 from .stages import STAGES
+from .stamps import fixed_offset
 from .words import Words
 
 S = TicketStage
@@ -148,13 +149,6 @@ def export_query(scope: Scope, w: Words, names: dict[int, str], db: _Dialect) ->
 
 def zone_name(tz: tzinfo) -> str:
     return getattr(tz, "key", None) or str(tz)
-
-
-def fixed_offset(tz: tzinfo, year: int) -> timedelta | None:
-    """The zone's offset where it keeps one all year (no summer time), else None."""
-    winter = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    summer = datetime(year, 7, 1, tzinfo=UTC).astimezone(tz).utcoffset()
-    return winter if winter is not None and winter == summer else None
 
 
 def can_export(dialect: str, tz: tzinfo, year: int) -> bool:
